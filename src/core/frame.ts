@@ -1,0 +1,119 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { brotliCompress, brotliDecompress, constants as zlibConstants } from 'node:zlib';
+import { DosError, ErrorCodes } from './errors.js';
+import type { KeySet } from './keyring.js';
+
+/**
+ * Frames: the unit of encryption, caching and random access (docs/FORMAT.md "Frames").
+ *
+ *   stored frame = flags(1) || nonce(12) || AES-256-GCM(frameKey, nonce, body, AAD = id(16) || flags(1)) || tag(16)
+ *
+ * `body` is the plaintext, or its brotli compression when flags has CODEC_BROTLI. The id is
+ * HMAC-SHA256(idKey, plaintext)[0..16): the same plaintext always has the same id (dedup), and
+ * because the id is the AAD a frame cannot be swapped for another one unnoticed.
+ */
+export const DEFAULT_FRAME_SIZE = 1024 * 1024;
+export const FRAME_ID_BYTES = 16;
+export const FRAME_OVERHEAD = 1 + 12 + 16;
+
+export const FrameFlags = { RAW: 0x00, BROTLI: 0x01 } as const;
+const KNOWN_FLAGS = new Set<number>([FrameFlags.RAW, FrameFlags.BROTLI]);
+
+export interface SealedFrame {
+  id: Buffer;
+  flags: number;
+  plainLength: number;
+  stored: Buffer;
+}
+
+export interface CompressionPolicy {
+  /** brotli quality 0-11; chosen by measurement in scripts/bench-put.ts (see README). */
+  quality: number;
+}
+export const DEFAULT_COMPRESSION: CompressionPolicy = { quality: 5 };
+
+const compressAsync = promisify(brotliCompress);
+const decompressAsync = promisify(brotliDecompress);
+
+/** Probe size: compressing this much at quality 1 costs ~0.1 ms and tells photos/videos apart from text. */
+const PROBE_BYTES = 64 * 1024;
+/** Keep compressed output only when it saves at least this fraction. */
+const MIN_SAVING = 0.03;
+
+export function frameIdOf(keys: KeySet, plaintext: Buffer): Buffer {
+  return createHmac('sha256', keys.idKey).update(plaintext).digest().subarray(0, FRAME_ID_BYTES);
+}
+
+function aadOf(id: Buffer, flags: number): Buffer {
+  return Buffer.concat([id, Buffer.of(flags)]);
+}
+
+/**
+ * Compresses when it pays. Runs in libuv's thread pool (async zlib), so several frames in
+ * flight use both cores without worker threads.
+ */
+export async function encodeBody(plaintext: Buffer, policy: CompressionPolicy = DEFAULT_COMPRESSION): Promise<{ flags: number; body: Buffer }> {
+  if (plaintext.length < 64) return { flags: FrameFlags.RAW, body: plaintext };
+  if (plaintext.length > PROBE_BYTES) {
+    const probeInput = plaintext.subarray(0, PROBE_BYTES);
+    const probe = await compressAsync(probeInput, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 1 } });
+    if (probe.length > probeInput.length * (1 - MIN_SAVING)) return { flags: FrameFlags.RAW, body: plaintext };
+  }
+  const compressed = await compressAsync(plaintext, {
+    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: policy.quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: plaintext.length },
+  });
+  if (compressed.length > plaintext.length * (1 - MIN_SAVING)) return { flags: FrameFlags.RAW, body: plaintext };
+  return { flags: FrameFlags.BROTLI, body: compressed };
+}
+
+/** Seals an already encoded body. `id` must be frameIdOf(plaintext). */
+export function sealBody(keys: KeySet, id: Buffer, flags: number, body: Buffer, plainLength: number): SealedFrame {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', keys.frameKey, nonce);
+  cipher.setAAD(aadOf(id, flags));
+  const stored = Buffer.concat([Buffer.of(flags), nonce, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+  return { id, flags, plainLength, stored };
+}
+
+export async function sealFrame(keys: KeySet, plaintext: Buffer, policy?: CompressionPolicy, knownId?: Buffer): Promise<SealedFrame> {
+  const id = knownId ?? frameIdOf(keys, plaintext);
+  const { flags, body } = await encodeBody(plaintext, policy);
+  return sealBody(keys, id, flags, body, plaintext.length);
+}
+
+/**
+ * Authenticates, decrypts and decompresses one stored frame, then checks that the plaintext
+ * really has the expected id and length. Any failure is CORRUPT: never return wrong bytes.
+ */
+export async function openFrame(keys: KeySet, expectedId: Buffer, stored: Buffer, expectedPlainLength?: number): Promise<Buffer> {
+  const fail = (why: string, cause?: unknown): never => {
+    throw new DosError(ErrorCodes.CORRUPT, `frame ${expectedId.toString('hex')} failed authentication: ${why}`, { frame: expectedId.toString('hex') }, { cause });
+  };
+  if (stored.length < FRAME_OVERHEAD) fail(`it is ${stored.length} bytes, shorter than the ${FRAME_OVERHEAD}-byte minimum`);
+  const flags = stored[0]!;
+  if (!KNOWN_FLAGS.has(flags)) fail(`unknown flags 0x${flags.toString(16)}`);
+  let body: Buffer;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', keys.frameKey, stored.subarray(1, 13));
+    decipher.setAAD(aadOf(expectedId, flags));
+    decipher.setAuthTag(stored.subarray(stored.length - 16));
+    body = Buffer.concat([decipher.update(stored.subarray(13, stored.length - 16)), decipher.final()]);
+  } catch (err) {
+    return fail('the GCM tag does not match (tampered, truncated or swapped data)', err);
+  }
+  let plaintext = body;
+  if (flags === FrameFlags.BROTLI) {
+    try {
+      plaintext = await decompressAsync(body);
+    } catch (err) {
+      return fail('it authenticated but does not decompress', err);
+    }
+  }
+  if (expectedPlainLength !== undefined && plaintext.length !== expectedPlainLength) {
+    fail(`it holds ${plaintext.length} bytes, the manifest says ${expectedPlainLength}`);
+  }
+  const actualId = frameIdOf(keys, plaintext);
+  if (!timingSafeEqual(actualId, expectedId)) fail('its content does not match its id');
+  return plaintext;
+}

@@ -1,0 +1,83 @@
+import { rmSync } from 'node:fs';
+import type { Backend } from '../backends/backend.js';
+import { DosError, ErrorCodes } from '../core/errors.js';
+import { DEFAULT_COMPRESSION, DEFAULT_FRAME_SIZE, type CompressionPolicy } from '../core/frame.js';
+import { createKeyring, parseKeyringRecord, unlockKeyring, DEFAULT_SCRYPT, type KeySet, type ScryptParams } from '../core/keyring.js';
+import { StoreIndex } from '../index/store-index.js';
+import type { StoreContext } from './context.js';
+import { abandonDeadJobs } from './remove.js';
+import { Store } from './store.js';
+import { syncFromBackend } from './sync.js';
+
+export interface OpenStoreOptions {
+  backend: Backend;
+  /** Path of the SQLite index, or ':memory:'. */
+  indexPath: string;
+  userKey?: string;
+  /** Create the store on first use when USER_KEY is set (put and mount do; get and ls do not). */
+  createIfMissing?: boolean;
+  frameSize?: number;
+  compression?: CompressionPolicy;
+  /** KDF cost for a store created now (tests lower it; the default is DESIGN.md's). */
+  scrypt?: ScryptParams;
+  notice?: (message: string) => void;
+}
+
+/** Opens an existing store (or creates it, see createIfMissing), unlocking its keyring. */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const notice = options.notice ?? (() => {});
+  const existing = await options.backend.readKeyring();
+  let keys: KeySet;
+  if (existing) {
+    keys = await unlockKeyring(parseKeyringRecord(existing), options.userKey);
+  } else if (options.createIfMissing && options.userKey) {
+    keys = await writeNewKeyring(options.backend, options.userKey, options.scrypt);
+    notice(`created a new encrypted store (${options.backend.description})`);
+  } else {
+    throw new DosError(ErrorCodes.NO_STORE, `no store yet (${options.backend.description}): run "dos init" with USER_KEY set`);
+  }
+  return assemble(options, keys, notice);
+}
+
+/** `dos init`: creates the store. `userKey === null` only for an explicit --no-encryption. */
+export async function initStore(options: Omit<OpenStoreOptions, 'userKey' | 'createIfMissing'> & { userKey: string | null }): Promise<Store> {
+  if (await options.backend.readKeyring()) {
+    throw new DosError(ErrorCodes.STORE_EXISTS, `a store already exists (${options.backend.description})`);
+  }
+  const keys = await writeNewKeyring(options.backend, options.userKey, options.scrypt);
+  return assemble(options, keys, options.notice ?? (() => {}));
+}
+
+async function writeNewKeyring(backend: Backend, userKey: string | null, scrypt: ScryptParams = DEFAULT_SCRYPT): Promise<KeySet> {
+  const { record, keys } = await createKeyring(userKey, scrypt);
+  await backend.writeKeyring(Buffer.from(JSON.stringify(record, null, 2)));
+  return keys;
+}
+
+async function assemble(options: Omit<OpenStoreOptions, 'userKey'>, keys: KeySet, notice: (m: string) => void): Promise<Store> {
+  let index = new StoreIndex(options.indexPath);
+  const indexedStore = index.getMeta('storeId');
+  if (indexedStore !== undefined && indexedStore !== keys.storeId) {
+    // The index is a cache of another store (the store folder was replaced): rebuild it.
+    notice('the local index belongs to a different store; rebuilding it from the backend');
+    index.close();
+    if (options.indexPath !== ':memory:') for (const suffix of ['', '-wal', '-shm']) rmSync(options.indexPath + suffix, { force: true });
+    index = new StoreIndex(options.indexPath);
+  }
+  const ctx: StoreContext = {
+    backend: options.backend,
+    index,
+    keys,
+    frameSize: options.frameSize ?? DEFAULT_FRAME_SIZE,
+    compression: options.compression ?? DEFAULT_COMPRESSION,
+    notice,
+  };
+  if (indexedStore !== keys.storeId) {
+    index.setMeta('storeId', keys.storeId);
+    const synced = await syncFromBackend(ctx);
+    if (synced.archives > 0) notice(`indexed ${synced.archives} archive(s) found in the ${options.backend.description}`);
+  }
+  abandonDeadJobs(ctx);
+  if (!keys.encrypted) notice('this store is NOT encrypted (created with --no-encryption): anyone who can read it can read your files');
+  return new Store(ctx);
+}

@@ -1,0 +1,187 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, rename, symlink, unlink, utimes, chmod, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DosError, ErrorCodes, fromSystemError } from '../core/errors.js';
+import { safeRelativeParts } from '../core/safe-path.js';
+import type { EntryRow } from '../index/store-index.js';
+import { forEachLimited } from './concurrency.js';
+import type { ProgressFn, StoreContext } from './context.js';
+import { readFrames } from './frame-reader.js';
+import { frameLocations, requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
+
+export interface GetOptions {
+  force?: boolean;
+  onProgress?: ProgressFn;
+}
+
+export interface GetResult {
+  archive: string;
+  destination: string;
+  files: number;
+  bytes: number;
+}
+
+/**
+ * `dos get ARCHIVE[/PATH] [DEST]`. The archive's root contents (or a folder's contents) land
+ * directly in DEST; a single file lands at DEST (or inside DEST when DEST is a folder).
+ * Every file is written under a temporary name and renamed only once all of it authenticated
+ * and its sha256 matched, so no file ever holds wrong bytes under its final name.
+ */
+export async function getArchive(ctx: StoreContext, target: string, dest: string | undefined, options: GetOptions = {}): Promise<GetResult> {
+  const { archive: archiveText, path } = splitArchivePath(target);
+  const archive = resolveArchive(ctx, archiveText);
+  requireReadable(archive);
+  const plan = await planRestore(ctx, archive.id, archive.name, path, dest);
+  await checkDestination(plan, options.force === true);
+
+  const total = plan.items.reduce((s, i) => s + (i.entry.type === 'file' ? i.entry.size : 0), 0);
+  let done = 0;
+  const progress = (n: number) => {
+    done += n;
+    options.onProgress?.(done, total);
+  };
+  for (const item of plan.items) if (item.entry.type === 'dir') await makeDirectory(plan.root, item.target);
+  const files = plan.items.filter((i) => i.entry.type === 'file');
+  await forEachLimited(files, 3, async (item) => {
+    await makeDirectory(plan.root, dirname(item.target));
+    await restoreFile(ctx, archive.id, item.entry, item.target, progress);
+  });
+  for (const item of plan.items) {
+    if (item.entry.type !== 'symlink') continue;
+    await makeDirectory(plan.root, dirname(item.target));
+    if (options.force) await rm(item.target, { force: true });
+    await symlink(item.entry.target!, item.target);
+  }
+  // Folder times last, deepest first: creating their contents changed them.
+  const dirs = plan.items.filter((i) => i.entry.type === 'dir').reverse();
+  for (const item of dirs) await setAttributes(item.target, item.entry);
+  return { archive: archive.id, destination: plan.root, files: files.length, bytes: total };
+}
+
+interface PlannedItem {
+  entry: EntryRow;
+  target: string;
+}
+
+interface RestorePlan {
+  /** The folder everything lands in (created if needed). */
+  root: string;
+  items: PlannedItem[];
+}
+
+async function planRestore(ctx: StoreContext, archiveId: string, archiveName: string, path: string, dest: string | undefined): Promise<RestorePlan> {
+  if (path === '') {
+    const root = resolve(dest ?? safeLocalName(archiveName, archiveId));
+    return { root, items: ctx.index.listEntries(archiveId).map((entry) => ({ entry, target: targetOf(root, entry.path) })) };
+  }
+  const entry = ctx.index.getEntry(archiveId, path);
+  if (!entry) throw new DosError(ErrorCodes.NOT_FOUND, `${archiveId} has no ${path}`, { archive: archiveId, path });
+  if (entry.type === 'dir') {
+    const root = resolve(dest ?? basename(path));
+    const prefix = `${path}/`;
+    const items = ctx.index.listEntries(archiveId).filter((e) => e.path.startsWith(prefix))
+      .map((e) => ({ entry: e, target: targetOf(root, e.path.slice(prefix.length)) }));
+    return { root, items };
+  }
+  let target = resolve(dest ?? basename(path));
+  const existing = await lstat(target).catch(() => null);
+  if (existing?.isDirectory()) target = join(target, basename(path));
+  return { root: dirname(target), items: [{ entry, target }] };
+}
+
+/** Joins a manifest path under the destination after re-checking it (defence in depth). */
+function targetOf(root: string, relative: string): string {
+  return join(root, ...safeRelativeParts(relative));
+}
+
+/** The default destination for a whole archive: its name, if that is a safe folder name. */
+function safeLocalName(name: string, archiveId: string): string {
+  try {
+    const parts = safeRelativeParts(name);
+    if (parts.length === 1) return name;
+  } catch {
+    // fall through to the id
+  }
+  return archiveId.replace('#', '');
+}
+
+async function checkDestination(plan: RestorePlan, force: boolean): Promise<void> {
+  for (const item of plan.items) {
+    const existing = await lstat(item.target).catch(() => null);
+    if (!existing) continue;
+    if (item.entry.type === 'dir' && existing.isDirectory()) continue;
+    if (!force) {
+      throw new DosError(ErrorCodes.EXISTS, `${item.target} already exists; use --force to overwrite`, { path: item.target });
+    }
+    if (existing.isDirectory()) {
+      throw new DosError(ErrorCodes.EXISTS, `${item.target} is a folder in the way of a ${item.entry.type}; move it first`, { path: item.target });
+    }
+  }
+}
+
+/**
+ * Creates a folder under root, refusing to follow a symlink on the way: a symlink planted in
+ * the destination must not redirect our writes elsewhere.
+ */
+async function makeDirectory(root: string, dir: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  const relative = dir.slice(root.length).split('/').filter(Boolean);
+  let current = root;
+  for (const part of relative) {
+    current = join(current, part);
+    const stats = await lstat(current).catch(() => null);
+    if (!stats) {
+      await mkdir(current).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw fromSystemError(err, `creating ${current}`);
+      });
+      continue;
+    }
+    if (stats.isSymbolicLink() || !stats.isDirectory()) {
+      throw new DosError(ErrorCodes.UNSAFE_PATH, `${current} is not a plain folder; refusing to write through it`, { path: current });
+    }
+  }
+}
+
+async function restoreFile(ctx: StoreContext, archiveId: string, entry: EntryRow, target: string, progress: (n: number) => void): Promise<void> {
+  const frames = frameLocations(ctx, archiveId, entry);
+  const temp = join(dirname(target), `.${basename(target)}.dos-partial-${randomBytes(4).toString('hex')}`);
+  const handle = await open(temp, 'wx', 0o600);
+  let closed = false;
+  try {
+    const hash = createHash('sha256');
+    let written = 0;
+    for await (const plain of readFrames(ctx, frames, { archive: archiveId, path: entry.path })) {
+      hash.update(plain);
+      await writeAll(handle, plain);
+      written += plain.length;
+      progress(plain.length);
+    }
+    const digest = hash.digest('hex');
+    if (written !== entry.size || digest !== entry.sha256) {
+      throw new DosError(ErrorCodes.CORRUPT, `${archiveId}/${entry.path}: restored content does not match its recorded sha256`, { archive: archiveId, path: entry.path });
+    }
+    await handle.sync();
+    await handle.close();
+    closed = true;
+    await setAttributes(temp, entry);
+    await rename(temp, target);
+  } catch (err) {
+    if (!closed) await handle.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    throw fromSystemError(err, `restoring ${archiveId}/${entry.path} to ${target}`);
+  }
+}
+
+async function writeAll(handle: import('node:fs/promises').FileHandle, data: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function setAttributes(path: string, entry: EntryRow): Promise<void> {
+  await chmod(path, entry.mode & 0o7777);
+  const seconds = entry.mtimeMs / 1000;
+  await utimes(path, seconds, seconds);
+}

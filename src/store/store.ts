@@ -1,0 +1,120 @@
+import type { ArchiveRow, EntryRow } from '../index/store-index.js';
+import type { StoreContext } from './context.js';
+import { putArchive, type PutOptions, type PutResult } from './put.js';
+import { collectGarbage, removeArchive, type GcResult } from './remove.js';
+import { requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
+import { getArchive, type GetOptions, type GetResult } from './restore.js';
+import { syncFromBackend, type SyncResult } from './sync.js';
+import { verifyArchive, type VerifyResult } from './verify.js';
+import { DosError, ErrorCodes } from '../core/errors.js';
+
+export interface ArchiveSummary {
+  id: string;
+  name: string;
+  created: string;
+  files: number;
+  bytes: number;
+  storedBytes: number;
+  status: string;
+  generation: number | null;
+}
+
+export interface StoreStatus {
+  backend: string;
+  storeId: string;
+  encrypted: boolean;
+  archives: number;
+  files: number;
+  bytes: number;
+  packs: number;
+  storedBytes: number;
+  pendingUploads: number;
+}
+
+/** The engine's front door: one object per opened store. */
+export class Store {
+  constructor(readonly ctx: StoreContext) {}
+
+  put(inputs: string[], options?: PutOptions): Promise<PutResult> {
+    return putArchive(this.ctx, inputs, options);
+  }
+
+  get(target: string, dest: string | undefined, options?: GetOptions): Promise<GetResult> {
+    return getArchive(this.ctx, target, dest, options);
+  }
+
+  archive(text: string): ArchiveRow {
+    return resolveArchive(this.ctx, text);
+  }
+
+  listArchives(): ArchiveSummary[] {
+    return this.ctx.index.listArchives().map((a) => {
+      const gen = a.currentGeneration === null ? undefined : this.ctx.index.getGeneration(a.id, a.currentGeneration);
+      return {
+        id: a.id, name: a.name, created: new Date(a.createdAt).toISOString(), files: gen?.files ?? 0, bytes: gen?.bytes ?? 0,
+        storedBytes: gen?.storedBytes ?? 0, status: a.status, generation: a.currentGeneration,
+      };
+    });
+  }
+
+  /** The entries under ARCHIVE[/PATH]: a folder's children, or the single file named. */
+  listTree(target: string, recursive = false): { archive: ArchiveRow; entries: EntryRow[] } {
+    const { archive: archiveText, path } = splitArchivePath(target);
+    const archive = resolveArchive(this.ctx, archiveText);
+    requireReadable(archive);
+    if (path !== '') {
+      const entry = this.ctx.index.getEntry(archive.id, path);
+      if (!entry) throw new DosError(ErrorCodes.NOT_FOUND, `${archive.id} has no ${path}`, { archive: archive.id, path });
+      if (entry.type !== 'dir') return { archive, entries: [entry] };
+    }
+    const entries = recursive
+      ? this.ctx.index.listEntries(archive.id).filter((e) => path === '' || e.path.startsWith(`${path}/`))
+      : this.ctx.index.listChildren(archive.id, path);
+    return { archive, entries };
+  }
+
+  verify(text: string, deep: boolean): Promise<VerifyResult> {
+    return verifyArchive(this.ctx, resolveArchive(this.ctx, text), deep);
+  }
+
+  async verifyAll(deep: boolean): Promise<VerifyResult[]> {
+    const results: VerifyResult[] = [];
+    for (const archive of this.ctx.index.listArchives()) {
+      if (archive.currentGeneration !== null) results.push(await verifyArchive(this.ctx, archive, deep));
+    }
+    return results;
+  }
+
+  remove(text: string): Promise<GcResult> {
+    return removeArchive(this.ctx, resolveArchive(this.ctx, text));
+  }
+
+  gc(): Promise<GcResult> {
+    return collectGarbage(this.ctx);
+  }
+
+  sync(): Promise<SyncResult> {
+    return syncFromBackend(this.ctx);
+  }
+
+  status(): StoreStatus {
+    const archives = this.listArchives();
+    const packs = this.ctx.index.listPacks();
+    return {
+      backend: this.ctx.backend.description,
+      storeId: this.ctx.keys.storeId,
+      encrypted: this.ctx.keys.encrypted,
+      archives: archives.length,
+      files: archives.reduce((s, a) => s + a.files, 0),
+      bytes: archives.reduce((s, a) => s + a.bytes, 0),
+      packs: packs.length,
+      storedBytes: packs.reduce((s, p) => s + p.size, 0),
+      pendingUploads: this.ctx.index.openJobs().length,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.ctx.index.close();
+    await this.ctx.backend.close();
+  }
+}

@@ -1,0 +1,72 @@
+import { decodeRecord } from '../core/archive-record.js';
+import { FRAME_ID_BYTES } from '../core/frame.js';
+import type { EntryRow } from '../index/store-index.js';
+import type { StoreContext } from './context.js';
+import { loadManifest, resolvePackLocators, type ManifestRef } from './manifest-io.js';
+
+export interface SyncResult {
+  archives: number;
+  added: number;
+  updated: number;
+  removed: number;
+  /** Records that failed authentication or could not be read: listed, never trusted. */
+  rejected: Array<{ archiveId: string; reason: string }>;
+}
+
+/**
+ * Rebuilds the index from the backend alone: every authenticated archive record, the manifest
+ * it points to, and the packs and frames that manifest names. Committed archives the backend
+ * no longer has are dropped from the index.
+ */
+export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
+  const result: SyncResult = { archives: 0, added: 0, updated: 0, removed: 0, rejected: [] };
+  const seen = new Set<string>();
+  for (const published of await ctx.backend.listRecords()) {
+    try {
+      const record = decodeRecord(ctx.keys, published.data);
+      if (record.archiveId !== published.archiveId) throw new Error(`the record is filed under ${published.archiveId} but names ${record.archiveId}`);
+      seen.add(record.archiveId);
+      result.archives++;
+      const known = ctx.index.getArchive(record.archiveId);
+      if (known && known.currentGeneration === record.generation) continue;
+      const ref: ManifestRef = record.manifest;
+      const manifest = await loadManifest(ctx, ref, record.archiveId);
+      const packs = resolvePackLocators(manifest, ref, record.archiveId);
+      for (const [index, pack] of packs.entries()) {
+        if (ctx.index.getPack(pack.name)) continue;
+        const frames = manifest.frames.filter((f) => f[1] === index)
+          .map(([id, , offset, storedLength, plainLength, flags]) => ({ id: Buffer.from(id, 'hex'), offset, storedLength, plainLength, flags }));
+        ctx.index.recordPack({ id: pack.name, locator: pack.locator!, size: pack.size, archiveId: record.archiveId, jobId: null }, frames);
+      }
+      for (const p of ref.packs) {
+        if (!ctx.index.getPack(p.name)) ctx.index.recordPack({ id: p.name, locator: p.locator!, size: p.size, archiveId: record.archiveId, jobId: null }, []);
+      }
+      if (!known) {
+        const created = Date.parse(record.createdAt);
+        ctx.index.insertArchive({ id: record.archiveId, lot: record.lot, name: record.name, kind: 'v4', status: record.status, createdAt: created, updatedAt: Date.parse(record.updatedAt) || created });
+        result.added++;
+      } else {
+        result.updated++;
+      }
+      const entries: EntryRow[] = manifest.entries.map((e) => ({
+        path: e.path, type: e.type, size: e.size, mode: e.mode, mtimeMs: e.mtimeMs, sha256: e.sha256 ?? null, target: e.target ?? null,
+        frameIds: (e.frames ?? []).map((i) => Buffer.from(manifest.frames[i]![0], 'hex').subarray(0, FRAME_ID_BYTES)),
+      }));
+      ctx.index.commitGeneration({
+        archiveId: record.archiveId, generation: record.generation, createdAt: Date.parse(record.updatedAt) || Date.now(),
+        files: record.stats.files, bytes: record.stats.bytes, storedBytes: record.stats.storedBytes, manifestRef: JSON.stringify(ref),
+        name: record.name, status: record.status, entries,
+      });
+    } catch (err) {
+      result.rejected.push({ archiveId: published.archiveId, reason: (err as Error).message });
+      ctx.notice(`ignoring the record of ${published.archiveId}: ${(err as Error).message}`);
+    }
+  }
+  for (const archive of ctx.index.listArchives()) {
+    if (archive.currentGeneration !== null && !seen.has(archive.id) && !result.rejected.some((r) => r.archiveId === archive.id)) {
+      ctx.index.deleteArchive(archive.id);
+      result.removed++;
+    }
+  }
+  return result;
+}
