@@ -1,0 +1,58 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend } from '../backends/backend.js';
+import { LocalBackend } from '../backends/local/local-backend.js';
+import { DosError, ErrorCodes } from '../core/errors.js';
+import { initStore, openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import type { Config } from './config.js';
+
+/** Notices go to stderr so stdout stays clean for --json and pipes. */
+export const notice = (message: string): void => {
+  process.stderr.write(`dos: ${message}\n`);
+};
+
+/** Picks the backend the configuration asks for. */
+export function backendFor(config: Config): { backend: Backend; indexPath: string } {
+  const wantsDiscord = config.backend ? config.backend === 'discord' : config.discordToken !== undefined;
+  if (wantsDiscord) {
+    throw new DosError(ErrorCodes.UNSUPPORTED,
+      'DISCORD_BOT_TOKEN is set, but this build of dos has no Discord backend yet; unset it (or set DOS_BACKEND=local) to use the local store');
+  }
+  if (config.backend && config.backend !== 'local') throw new DosError(ErrorCodes.BAD_INPUT, `unknown DOS_BACKEND "${config.backend}" (expected local or discord)`);
+  announceLocalOnce(config);
+  return { backend: new LocalBackend(join(config.home, 'store')), indexPath: join(config.home, 'index', 'local.db') };
+}
+
+/** "Without DISCORD_BOT_TOKEN, dos uses the local store and says so once." */
+function announceLocalOnce(config: Config): void {
+  const marker = join(config.home, '.local-backend-announced');
+  if (existsSync(marker)) return;
+  notice(`no DISCORD_BOT_TOKEN set: using the local store in ${join(config.home, 'store')} (set DISCORD_BOT_TOKEN and DISCORD_DRIVE_ARCHIVE_CHANNEL_ID to store on Discord)`);
+  mkdirSync(config.home, { recursive: true });
+  writeFileSync(marker, `${new Date().toISOString()}\n`);
+}
+
+/** Opens the configured store; `create` makes it on first use when USER_KEY is set (put, mount). */
+export async function openConfiguredStore(config: Config, create = false): Promise<Store> {
+  const { backend, indexPath } = backendFor(config);
+  return openStore({ backend, indexPath, userKey: config.userKey, createIfMissing: create, notice });
+}
+
+export async function initConfiguredStore(config: Config, noEncryption: boolean): Promise<Store> {
+  if (!noEncryption && !config.userKey) {
+    throw new DosError(ErrorCodes.KEY_REQUIRED, 'set USER_KEY (a long passphrase) to create an encrypted store, or pass --no-encryption to store your files unencrypted');
+  }
+  const { backend, indexPath } = backendFor(config);
+  return initStore({ backend, indexPath, userKey: noEncryption ? null : config.userKey!, notice });
+}
+
+/** Opens the store, runs `fn`, and always closes it. */
+export async function withStore<T>(config: Config, create: boolean, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openConfiguredStore(config, create);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runDos, DOS_BIN } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
+import { noise, snapshot, writeTree } from '../helpers/trees.js';
+
+const KEY = 'a long passphrase for the cli tests';
+
+beforeAll(() => {
+  if (!existsSync(DOS_BIN)) throw new Error(`${DOS_BIN} is missing: run "npm run build" first (npm test does)`);
+});
+
+function setup() {
+  const home = tempDir('dos-cli-home-');
+  const cwd = tempDir('dos-cli-cwd-');
+  const src = tempDir('dos-cli-src-');
+  writeTree(src, { 'docs/readme.md': '# hello\n', 'photo.jpg': noise(300_000), 'Ünïcödé.txt': 'ü' });
+  const env = { DOS_HOME: home, USER_KEY: KEY };
+  const dos = (args: string[], extra: Record<string, string | undefined> = {}) => runDos(args, { ...env, ...extra }, cwd);
+  return { home, cwd, src, env, dos };
+}
+
+describe('the dos command line', () => {
+  it('puts, lists, gets, verifies and removes an archive; put creates the store on first use', async () => {
+    const { src, dos, cwd } = setup();
+    const put = await dos(['put', src, '--name', 'holiday', '--json']);
+    expect(put.code, put.stderr).toBe(0);
+    expect(put.stderr).toMatch(/no DISCORD_BOT_TOKEN set: using the local store/);
+    const archive = JSON.parse(put.stdout);
+    expect(archive).toMatchObject({ name: 'holiday', files: 3, bytes: 300_000 + 8 + 2 });
+    expect(archive.id).toMatch(/^#\d{6}-01$/);
+    expect(archive.storedBytes).toBeGreaterThan(0);
+    expect(archive.attachments).toBe(1);
+
+    const second = await dos(['put', src, '--json']);
+    expect(second.stderr).not.toMatch(/no DISCORD_BOT_TOKEN/); // said once, not every time
+
+    const ls = JSON.parse((await dos(['ls', '--json'])).stdout);
+    expect(ls.map((a: { id: string; name: string }) => a.name)).toEqual(['holiday', expect.any(String)]);
+    const tree = JSON.parse((await dos(['ls', `${archive.id}/docs`, '--json'])).stdout);
+    expect(tree).toEqual([expect.objectContaining({ path: 'docs/readme.md', type: 'file', size: 8 })]);
+
+    const bare = archive.id.slice(1).replace(/-0(\d)$/, '-$1'); // 281126-1: the seed's short form
+    const got = await dos(['get', bare, 'restored']);
+    expect(got.code, got.stderr).toBe(0);
+    expect(snapshot(join(cwd, 'restored'))).toEqual(snapshot(src));
+
+    const one = await dos(['get', `${archive.id}/docs/readme.md`, 'single.md']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'single.md'), 'utf8')).toBe('# hello\n');
+
+    expect((await dos(['get', archive.id, 'restored'])).code).toBe(4); // exists, no --force
+    expect((await dos(['get', archive.id, 'restored', '--force'])).code).toBe(0);
+
+    const verify = await dos(['verify', archive.id, '--deep', '--json']);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, deep: true, files: 3 });
+    expect((await dos(['verify', '--all'])).code).toBe(0);
+
+    const rm = await dos(['rm', archive.id, '--json']);
+    expect(rm.code, rm.stderr).toBe(0);
+    const status = JSON.parse((await dos(['status', '--json'])).stdout);
+    expect(status).toMatchObject({ archives: 1, encrypted: true, pendingUploads: 0 });
+  });
+
+  it('exits with stable codes and clear messages on bad input', async () => {
+    const { src, dos } = setup();
+    expect((await dos(['put', src])).code).toBe(0);
+    const wrongKey = await dos(['ls'], { USER_KEY: 'wrong' });
+    expect(wrongKey.code).toBe(5);
+    expect(wrongKey.stderr).toMatch(/WRONG_KEY.*does not match this store/);
+    const noKey = await dos(['ls'], { USER_KEY: undefined });
+    expect(noKey.code).toBe(5);
+    expect(noKey.stderr).toMatch(/KEY_REQUIRED/);
+    const unknown = await dos(['get', '#010101-99']);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/no archive #010101-99/);
+    const badArgs = await dos(['verify']);
+    expect(badArgs.code).toBe(2);
+    const missing = await dos(['put', join(src, 'nope')]);
+    expect(missing.code).toBe(3);
+  });
+
+  it('init refuses without USER_KEY unless --no-encryption, which every put then mentions', async () => {
+    const { dos, src } = setup();
+    const refused = await dos(['init'], { USER_KEY: undefined });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/--no-encryption/);
+    const plain = await dos(['init', '--no-encryption'], { USER_KEY: undefined });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/UNENCRYPTED/);
+    const put = await dos(['put', src], { USER_KEY: undefined });
+    expect(put.code).toBe(0);
+    expect(put.stderr).toMatch(/NOT encrypted/);
+    expect((await dos(['init'])).code).toBe(6); // already exists
+  });
+
+  it('reads USER_KEY from a .env file, the real environment winning', async () => {
+    const { dos, src, cwd } = setup();
+    writeFileSync(join(cwd, '.env'), `# comment\nUSER_KEY="${KEY}"\n`);
+    expect((await dos(['put', src], { USER_KEY: undefined })).code).toBe(0);
+    expect((await dos(['ls'], { USER_KEY: 'the environment wins' })).code).toBe(5);
+  });
+
+  it('has --help on every command', async () => {
+    const { dos } = setup();
+    for (const command of ['init', 'put', 'ls', 'get', 'verify', 'rm', 'gc', 'status', 'sync', 'slice', 'assemble']) {
+      const help = await dos([command, '--help']);
+      expect(help.code, command).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`Usage: dos ${command}`));
+    }
+  });
+
+  it('slices a folder offline into a self-contained set and assembles it back', async () => {
+    const { dos, src, cwd } = setup();
+    const sliced = await dos(['slice', src, '--out', 'set', '--json']);
+    expect(sliced.code, sliced.stderr).toBe(0);
+    expect(existsSync(join(cwd, 'set', 'keyring.json'))).toBe(true);
+    expect((await dos(['slice', src, '--out', 'set'])).code).toBe(4); // never mixes into a non-empty folder
+    const assembled = await dos(['assemble', 'set', '--out', 'restored', '--json']);
+    expect(assembled.code, assembled.stderr).toBe(0);
+    const name = src.split('/').pop()!;
+    expect(snapshot(join(cwd, 'restored', name))).toEqual(snapshot(src));
+    expect(existsSync(join(cwd, 'set'))).toBe(true); // input kept without --delete-input
+    expect((await dos(['assemble', 'set', '--out', 'restored2'], { USER_KEY: 'wrong' })).code).toBe(5);
+  });
+});
