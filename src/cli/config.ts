@@ -1,6 +1,7 @@
 import { config as loadDotenv } from 'dotenv';
 import { homedir, platform } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { DosError, ErrorCodes } from '../core/errors.js';
 
 /**
  * Configuration from the environment and `.env` files, with the seed's variable names
@@ -21,6 +22,8 @@ export interface Config {
   discordCdnBase?: string;
   /** Forces a backend (`local`), overriding the token-based choice. */
   backend?: string;
+  /** Brotli quality 0-11 for new frames (DOS_COMPRESSION_LEVEL); see README "Compression". */
+  compressionLevel?: number;
 }
 
 /** Loads `.env` from the working directory, then from DOS_HOME; existing variables are kept. */
@@ -42,7 +45,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     discordApiBase: nonEmpty(env.DISCORD_API_BASE),
     discordCdnBase: nonEmpty(env.DISCORD_CDN_BASE),
     backend: nonEmpty(env.DOS_BACKEND),
+    compressionLevel: compressionLevelOf(nonEmpty(env.DOS_COMPRESSION_LEVEL)),
   };
+}
+
+function compressionLevelOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const level = Number(value);
+  if (!Number.isInteger(level) || level < 0 || level > 11) {
+    throw new DosError(ErrorCodes.BAD_INPUT, `DOS_COMPRESSION_LEVEL must be a whole number from 0 to 11, not "${value}"`);
+  }
+  return level;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,16 +1,4 @@
-/** Sizes as the seed printed them: integer bytes, then KB/MB/GB/TB with two decimals (1024-based). */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return 'Unknown size';
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  if (Math.abs(bytes) < 1024) return `${bytes} B`;
-  let value = bytes / 1024;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(2)} ${units[unit]}`;
-}
+export { formatBytes } from '../core/format-bytes.js';
 
 /** Left-aligned columns for terminal tables. */
 export function table(rows: string[][]): string {

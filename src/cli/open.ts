@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
+import { DEFAULT_COMPRESSION, type CompressionPolicy } from '../core/frame.js';
 import { initStore, openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import type { Config } from './config.js';
@@ -33,10 +34,15 @@ function announceLocalOnce(config: Config): void {
   writeFileSync(marker, `${new Date().toISOString()}\n`);
 }
 
+/** The compression policy for new frames: DOS_COMPRESSION_LEVEL, else the measured default. */
+export function compressionFor(config: Config): CompressionPolicy {
+  return config.compressionLevel === undefined ? DEFAULT_COMPRESSION : { quality: config.compressionLevel };
+}
+
 /** Opens the configured store; `create` makes it on first use when USER_KEY is set (put, mount). */
 export async function openConfiguredStore(config: Config, create = false): Promise<Store> {
   const { backend, indexPath } = backendFor(config);
-  return openStore({ backend, indexPath, userKey: config.userKey, createIfMissing: create, notice });
+  return openStore({ backend, indexPath, userKey: config.userKey, createIfMissing: create, notice, compression: compressionFor(config) });
 }
 
 export async function initConfiguredStore(config: Config, noEncryption: boolean): Promise<Store> {

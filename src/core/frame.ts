@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, constants as zlibConstants } from 'node:zlib';
 import { DosError, ErrorCodes } from './errors.js';
@@ -31,7 +31,7 @@ export interface CompressionPolicy {
   /** brotli quality 0-11; chosen by measurement in scripts/bench-put.ts (see README). */
   quality: number;
 }
-export const DEFAULT_COMPRESSION: CompressionPolicy = { quality: 5 };
+export const DEFAULT_COMPRESSION: CompressionPolicy = { quality: 4 };
 
 const compressAsync = promisify(brotliCompress);
 const decompressAsync = promisify(brotliDecompress);
@@ -67,12 +67,38 @@ export async function encodeBody(plaintext: Buffer, policy: CompressionPolicy = 
   return { flags: FrameFlags.BROTLI, body: compressed };
 }
 
-/** Seals an already encoded body. `id` must be frameIdOf(plaintext). */
-export function sealBody(keys: KeySet, id: Buffer, flags: number, body: Buffer, plainLength: number): SealedFrame {
-  const nonce = randomBytes(12);
+const CIPHER_SLICE = 64 * 1024;
+
+/** Bytes a sealed frame takes for a body of `bodyLength` bytes. */
+export function sealedLength(bodyLength: number): number {
+  return FRAME_OVERHEAD + bodyLength;
+}
+
+/**
+ * Seals an encoded body straight into `target` at `offset` (a pack buffer), avoiding a copy
+ * per frame on the hot path. `id` must be frameIdOf(plaintext). Returns the bytes written.
+ */
+export function sealBodyInto(keys: KeySet, id: Buffer, flags: number, body: Buffer, target: Buffer, offset: number): number {
+  const length = sealedLength(body.length);
+  if (offset + length > target.length) throw new RangeError('sealed frame does not fit the target buffer');
+  target[offset] = flags;
+  const nonce = target.subarray(offset + 1, offset + 13);
+  randomFillSync(nonce);
   const cipher = createCipheriv('aes-256-gcm', keys.frameKey, nonce);
   cipher.setAAD(aadOf(id, flags));
-  const stored = Buffer.concat([Buffer.of(flags), nonce, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+  let at = offset + 13;
+  // Small slices: the cipher's output buffers stay below malloc's mmap threshold and are
+  // recycled, instead of faulting in a fresh megabyte of pages per frame.
+  for (let i = 0; i < body.length; i += CIPHER_SLICE) at += cipher.update(body.subarray(i, i + CIPHER_SLICE)).copy(target, at);
+  at += cipher.final().copy(target, at);
+  cipher.getAuthTag().copy(target, at);
+  return length;
+}
+
+/** Seals an already encoded body into a buffer of its own. */
+export function sealBody(keys: KeySet, id: Buffer, flags: number, body: Buffer, plainLength: number): SealedFrame {
+  const stored = Buffer.allocUnsafe(sealedLength(body.length));
+  sealBodyInto(keys, id, flags, body, stored, 0);
   return { id, flags, plainLength, stored };
 }
 

@@ -17,13 +17,21 @@ export function newPackName(): string {
   return randomBytes(16).toString('hex');
 }
 
-/** Accumulates stored frames into one pack, refusing to grow past its size limit. */
+/**
+ * Accumulates stored frames into one pack buffer, refusing to grow past its size limit.
+ * The buffer is supplied by the caller so it can be recycled once the pack is uploaded.
+ */
 export class PackBuilder {
   readonly name = newPackName();
-  private readonly parts: Buffer[] = [PACK_MAGIC];
   private length = PACK_MAGIC.length;
 
-  constructor(readonly maxBytes: number) {}
+  constructor(private readonly buffer: Buffer) {
+    PACK_MAGIC.copy(buffer, 0);
+  }
+
+  get maxBytes(): number {
+    return this.buffer.length;
+  }
 
   get size(): number {
     return this.length;
@@ -34,19 +42,31 @@ export class PackBuilder {
   }
 
   fits(storedLength: number): boolean {
-    return this.length + storedLength <= this.maxBytes;
+    return this.length + storedLength <= this.buffer.length;
+  }
+
+  /** Lets `write` fill `length` bytes in place and returns their offset in the pack. */
+  appendWith(length: number, write: (target: Buffer, offset: number) => void): number {
+    if (!this.fits(length)) throw new RangeError('frame does not fit the pack');
+    const offset = this.length;
+    write(this.buffer, offset);
+    this.length += length;
+    return offset;
   }
 
   /** Appends a stored frame and returns its offset in the pack. */
   append(stored: Buffer): number {
-    const offset = this.length;
-    this.parts.push(stored);
-    this.length += stored.length;
-    return offset;
+    return this.appendWith(stored.length, (target, offset) => stored.copy(target, offset));
   }
 
+  /** Hands the buffer back for reuse; the builder must not be used afterwards. */
+  release(): Buffer {
+    return this.buffer;
+  }
+
+  /** The pack's bytes (a view of the buffer: no copy). */
   finish(): Buffer {
-    return Buffer.concat(this.parts, this.length);
+    return this.buffer.subarray(0, this.length);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { BackendLimits } from '../backends/backend.js';
-import { encodeBody, frameIdOf, sealBody, type SealedFrame } from '../core/frame.js';
+import { encodeBody, frameIdOf, sealBodyInto, sealedLength, type SealedFrame } from '../core/frame.js';
+import type { Encoded } from './input-source.js';
 import { PackBuilder } from '../core/pack.js';
 import type { NewFrame } from '../index/store-index.js';
 import { Window } from './concurrency.js';
@@ -23,9 +24,9 @@ export interface WrittenPack {
 
 /**
  * Turns plaintext frames into packs on the backend: dedup against the index and against this
- * job, compression on the thread pool (several frames in flight use both cores), sealing,
- * packing (small files share packs), and uploads with bounded concurrency. Memory stays
- * bounded: at most `encodeWindow` frames and `uploadConcurrency + 1` packs are in memory.
+ * job, sealing, packing (small files share packs), and uploads with bounded concurrency.
+ * Compression runs ahead on the thread pool (see InputSource). Memory stays bounded: at most
+ * `uploadConcurrency + 1` packs are in memory here.
  */
 export class PackWriter {
   /** Every frame this job wrote or reused, by hex id. */
@@ -38,27 +39,32 @@ export class PackWriter {
 
   private current: PackBuilder;
   private currentFrames: NewFrame[] = [];
-  private readonly encoding: Window;
   private readonly uploads: Window;
-  private readonly pendingIds = new Set<string>();
+  private readonly spareBuffers: Buffer[] = [];
 
   constructor(
     private readonly ctx: StoreContext,
     private readonly archiveId: string,
     private readonly jobId: number | null,
     private readonly limits: BackendLimits,
-    encodeWindow = 6,
   ) {
-    this.current = new PackBuilder(limits.maxPackBytes);
-    this.encoding = new Window(encodeWindow);
+    this.current = this.newBuilder();
     this.uploads = new Window(limits.uploadConcurrency);
   }
 
-  /** Adds one frame of plaintext; returns its id at once (the frame is sealed in the background). */
+  /** Adds one frame of plaintext and returns its id once it is placed in a pack. */
   async add(plaintext: Buffer): Promise<Buffer> {
-    const id = frameIdOf(this.ctx.keys, plaintext);
+    return this.addFrame({ plaintext, id: null, encoded: null });
+  }
+
+  /**
+   * Places one frame from an InputSource: reuses it when the store or this job already has it
+   * (its speculative compression, if any, is dropped), else seals and packs it.
+   */
+  async addFrame(frame: { plaintext: Buffer; id: Buffer | null; encoded: Promise<Encoded> | null }): Promise<Buffer> {
+    const id = frame.id ?? frameIdOf(this.ctx.keys, frame.plaintext);
     const hex = id.toString('hex');
-    if (this.placed.has(hex) || this.pendingIds.has(hex)) return id;
+    if (this.placed.has(hex)) return id;
     const known = this.ctx.index.findFrame(id);
     if (known) {
       const pack = this.ctx.index.getPack(known.packId)!;
@@ -66,18 +72,12 @@ export class PackWriter {
       this.placed.set(hex, { id, packName: known.packId, offset: known.offset, storedLength: known.storedLength, plainLength: known.plainLength, flags: known.flags });
       return id;
     }
-    this.pendingIds.add(hex);
-    await this.encoding.push(async () => {
-      const { flags, body } = await encodeBody(plaintext, this.ctx.compression);
-      await this.append(sealBody(this.ctx.keys, id, flags, body, plaintext.length));
-      this.pendingIds.delete(hex);
-    });
+    const { flags, body } = await (frame.encoded ?? encodeBody(frame.plaintext, this.ctx.compression));
+    const storedLength = sealedLength(body.length);
+    if (!this.current.fits(storedLength) && !this.current.isEmpty) await this.flush();
+    const offset = this.current.appendWith(storedLength, (target, at) => sealBodyInto(this.ctx.keys, id, flags, body, target, at));
+    this.place({ id, packName: this.current.name, offset, storedLength, plainLength: frame.plaintext.length, flags });
     return id;
-  }
-
-  /** Waits for every frame added so far to be in a pack (not necessarily uploaded). */
-  async settle(): Promise<void> {
-    await this.encoding.drain();
   }
 
   /** Appends already sealed frames (the manifest's) to the current pack, bypassing dedup. */
@@ -90,10 +90,14 @@ export class PackWriter {
   private async append(frame: SealedFrame): Promise<PlacedFrame> {
     if (!this.current.fits(frame.stored.length) && !this.current.isEmpty) await this.flush();
     const offset = this.current.append(frame.stored);
-    const placed: PlacedFrame = { id: frame.id, packName: this.current.name, offset, storedLength: frame.stored.length, plainLength: frame.plainLength, flags: frame.flags };
-    this.currentFrames.push({ id: frame.id, offset, storedLength: frame.stored.length, plainLength: frame.plainLength, flags: frame.flags });
-    this.placed.set(frame.id.toString('hex'), placed);
-    this.storedBytes += frame.stored.length;
+    return this.place({ id: frame.id, packName: this.current.name, offset, storedLength: frame.stored.length, plainLength: frame.plainLength, flags: frame.flags });
+  }
+
+  private place(placed: PlacedFrame): PlacedFrame {
+    const { id, offset, storedLength, plainLength, flags } = placed;
+    this.currentFrames.push({ id, offset, storedLength, plainLength, flags });
+    this.placed.set(id.toString('hex'), placed);
+    this.storedBytes += storedLength;
     return placed;
   }
 
@@ -102,26 +106,35 @@ export class PackWriter {
     if (this.current.isEmpty) return;
     const builder = this.current;
     const frames = this.currentFrames;
-    this.current = new PackBuilder(this.limits.maxPackBytes);
     this.currentFrames = [];
     await this.uploads.push(async () => {
       const data = builder.finish();
-      const locator = await this.ctx.backend.putPack({ name: builder.name, data, archiveId: this.archiveId });
+      const size = data.length;
+      let locator: string;
+      try {
+        locator = await this.ctx.backend.putPack({ name: builder.name, data, archiveId: this.archiveId });
+      } finally {
+        this.spareBuffers.push(builder.release());
+      }
       // Recorded at once: a crash after this point leaves a pack the journal and gc know about.
-      this.ctx.index.recordPack({ id: builder.name, locator, size: data.length, archiveId: this.archiveId, jobId: this.jobId }, frames);
-      this.packs.set(builder.name, { name: builder.name, locator, size: data.length });
+      this.ctx.index.recordPack({ id: builder.name, locator, size, archiveId: this.archiveId, jobId: this.jobId }, frames);
+      this.packs.set(builder.name, { name: builder.name, locator, size });
     });
+    this.current = this.newBuilder();
+  }
+
+  /** Pack buffers are recycled: at most uploadConcurrency + 1 of them ever exist. */
+  private newBuilder(): PackBuilder {
+    return new PackBuilder(this.spareBuffers.pop() ?? Buffer.allocUnsafe(this.limits.maxPackBytes));
   }
 
   /** Waits until every frame is packed and every flushed pack uploaded; the current pack stays open. */
   async awaitUploads(): Promise<void> {
-    await this.settle();
     await this.uploads.drain();
   }
 
   /** Flushes the last pack and waits for every upload. */
   async finish(): Promise<void> {
-    await this.settle();
     await this.flush();
     await this.uploads.drain();
   }

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { signRecord, encodeRecord, type ArchiveRecord } from '../core/archive-record.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 import type { Manifest, ManifestEntry, ManifestFrame, ManifestPack } from '../core/manifest.js';
@@ -7,7 +5,8 @@ import type { EntryRow } from '../index/store-index.js';
 import type { ProgressFn, StoreContext } from './context.js';
 import { sealManifest, type ManifestRef } from './manifest-io.js';
 import { PackWriter, type PlacedFrame } from './pack-writer.js';
-import { scanInputs, type ScannedEntry } from './scan.js';
+import { InputSource } from './input-source.js';
+import type { ScannedEntry } from './scan.js';
 
 export interface PutOptions {
   name?: string;
@@ -34,17 +33,20 @@ export interface PutResult {
  * backend before the record is published and before the index makes the generation current,
  * so nothing ever points at a missing pack.
  */
-export async function putArchive(ctx: StoreContext, inputs: string[], options: PutOptions = {}): Promise<PutResult> {
-  const scanned = await scanInputs(inputs, ctx.notice);
-  const name = options.name ?? defaultName(inputs);
+export async function putArchive(ctx: StoreContext, inputs: string[] | InputSource, options: PutOptions = {}): Promise<PutResult> {
+  const source = Array.isArray(inputs) ? await InputSource.open(inputs, { frameSize: ctx.frameSize, compression: ctx.compression, notice: ctx.notice }) : inputs;
+  source.unlocked(ctx.keys, (id) => ctx.index.findFrame(id) !== undefined);
+  source.start(ctx.notice);
+  const name = options.name ?? defaultName(source.inputs);
   const now = options.now ?? new Date();
   const archive = ctx.index.createArchive(name, now);
-  const jobId = ctx.index.openJob('put', archive.id, { inputs, name });
+  const jobId = ctx.index.openJob('put', archive.id, { inputs: source.inputs, name });
   try {
-    const result = await writeArchiveGeneration(ctx, { archiveId: archive.id, lot: archive.lot, name, createdAt: now, generation: 1, jobId }, scanned, options.onProgress);
+    const result = await writeArchiveGeneration(ctx, { archiveId: archive.id, lot: archive.lot, name, createdAt: now, generation: 1, jobId }, source, options.onProgress);
     ctx.index.setJobState(jobId, 'done');
     return result;
   } catch (err) {
+    source.abort(err);
     ctx.index.setArchiveStatus(archive.id, 'failed');
     ctx.index.setJobState(jobId, 'abandoned');
     throw err;
@@ -66,21 +68,25 @@ function defaultName(inputs: string[]): string {
 }
 
 /** Writes the data, manifest and record of one generation, then commits it to the index. */
-async function writeArchiveGeneration(ctx: StoreContext, target: GenerationTarget, scanned: ScannedEntry[], onProgress?: ProgressFn): Promise<PutResult> {
+async function writeArchiveGeneration(ctx: StoreContext, target: GenerationTarget, source: InputSource, onProgress?: ProgressFn): Promise<PutResult> {
   const { archiveId, lot, name, createdAt, generation } = target;
+  const scanned = source.entries;
   const limits = await ctx.backend.limits();
   const writer = new PackWriter(ctx, archiveId, target.jobId, limits);
-  const totalBytes = scanned.reduce((sum, e) => sum + (e.type === 'file' ? e.size : 0), 0);
+  const totalBytes = source.totalBytes;
   let doneBytes = 0;
   const fileFrames = new Map<string, { ids: Buffer[]; sha256: string; size: number }>();
 
-  for (const entry of scanned) {
-    if (entry.type !== 'file') continue;
-    const { ids, sha256, size } = await framesOfFile(ctx, writer, entry, (n) => {
-      doneBytes += n;
+  let ids: Buffer[] = [];
+  for await (const item of source.items()) {
+    if (item.kind === 'frame') {
+      ids.push(await writer.addFrame(item));
+      doneBytes += item.plaintext.length;
       onProgress?.(doneBytes, totalBytes);
-    });
-    fileFrames.set(entry.path, { ids, sha256, size });
+    } else {
+      fileFrames.set(item.path, { ids, sha256: item.sha256, size: item.size });
+      ids = [];
+    }
   }
   // Every data pack but the one being filled must be uploaded before the manifest names them.
   await writer.awaitUploads();
@@ -108,36 +114,6 @@ async function writeArchiveGeneration(ctx: StoreContext, target: GenerationTarge
   });
   const deduped = [...writer.placed.values()].filter((p) => !writer.packs.has(p.packName)).length;
   return { id: archiveId, name, files: files.length, bytes, storedBytes, attachments: writer.packs.size, dedupedFrames: deduped, generation };
-}
-
-async function framesOfFile(ctx: StoreContext, writer: PackWriter, entry: ScannedEntry, progress: (n: number) => void): Promise<{ ids: Buffer[]; sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  const ids: Buffer[] = [];
-  let size = 0;
-  const handle = await open(entry.source, 'r');
-  try {
-    for (;;) {
-      // A fresh buffer per frame: the writer keeps it until the frame is sealed.
-      const buffer = Buffer.allocUnsafe(ctx.frameSize);
-      let filled = 0;
-      while (filled < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      if (filled === 0) break;
-      const frame = buffer.subarray(0, filled);
-      hash.update(frame);
-      ids.push(await writer.add(frame));
-      size += filled;
-      progress(filled);
-      if (filled < buffer.length) break;
-    }
-  } finally {
-    await handle.close();
-  }
-  if (size !== entry.size) ctx.notice(`${entry.source} changed size while it was read (${entry.size} → ${size} bytes); stored what was read`);
-  return { ids, sha256: hash.digest('hex'), size };
 }
 
 function buildManifest(

@@ -1,5 +1,6 @@
 import type { ArchiveRow, EntryRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
+import type { InputSource } from './input-source.js';
 import { putArchive, type PutOptions, type PutResult } from './put.js';
 import { collectGarbage, removeArchive, type GcResult } from './remove.js';
 import { requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
@@ -35,7 +36,8 @@ export interface StoreStatus {
 export class Store {
   constructor(readonly ctx: StoreContext) {}
 
-  put(inputs: string[], options?: PutOptions): Promise<PutResult> {
+  /** Archives paths; an InputSource started before the store was opened overlaps reading with unlocking. */
+  put(inputs: string[] | InputSource, options?: PutOptions): Promise<PutResult> {
     return putArchive(this.ctx, inputs, options);
   }
 

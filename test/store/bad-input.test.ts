@@ -63,7 +63,7 @@ describe('damaged packs', () => {
     const { t, put } = await storedArchive();
     const [pack] = packFiles(t.storeDir);
     const bytes = readFileSync(pack!);
-    bytes[FRAME * 2] ^= 0x01;
+    bytes[FRAME * 2] = bytes[FRAME * 2]! ^ 0x01;
     writeFileSync(pack!, bytes);
 
     const quick = await t.store.verify(put.id, false);

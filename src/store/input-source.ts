@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { encodeBody, frameIdOf, type CompressionPolicy } from '../core/frame.js';
+import type { KeySet } from '../core/keyring.js';
+import { BoundedQueue } from './bounded-queue.js';
+import { scanInputs, type ScannedEntry } from './scan.js';
+
+export interface Encoded {
+  flags: number;
+  body: Buffer;
+}
+
+export type SourceItem =
+  /** `encoded` is null when the frame is known to be stored already (no compression needed). */
+  | { kind: 'frame'; plaintext: Buffer; id: Buffer | null; encoded: Promise<Encoded> | null }
+  | { kind: 'end'; path: string; sha256: string; size: number };
+
+/** How far reading and compression may run ahead of packing (bytes of plaintext). */
+const DEFAULT_AHEAD_BYTES = 48 * 1024 * 1024;
+
+/**
+ * Reads the files of a put and compresses their frames ahead of the packer, on the thread pool.
+ * It can start before the store is unlocked (scrypt takes ~0.5 s): until `unlocked()` is
+ * called it compresses speculatively; afterwards it computes frame ids itself and skips
+ * compressing frames the store already has, so dedup stays cheap.
+ */
+export class InputSource {
+  private readonly queue: BoundedQueue<SourceItem>;
+  private keys: KeySet | null = null;
+  private isStored: (id: Buffer) => boolean = () => false;
+  private readonly emitted = new Set<string>();
+  private started = false;
+
+  private constructor(
+    readonly inputs: string[],
+    readonly entries: ScannedEntry[],
+    private readonly frameSize: number,
+    private readonly compression: CompressionPolicy,
+    aheadBytes: number,
+  ) {
+    this.queue = new BoundedQueue(aheadBytes);
+  }
+
+  static async open(inputs: string[], options: { frameSize: number; compression: CompressionPolicy; notice: (m: string) => void; aheadBytes?: number }): Promise<InputSource> {
+    const entries = await scanInputs(inputs, options.notice);
+    return new InputSource(inputs, entries, options.frameSize, options.compression, options.aheadBytes ?? DEFAULT_AHEAD_BYTES);
+  }
+
+  get totalBytes(): number {
+    return this.entries.reduce((sum, e) => sum + (e.type === 'file' ? e.size : 0), 0);
+  }
+
+  /** Starts reading (idempotent). Call early to overlap with unlocking the store. */
+  start(notice: (m: string) => void): this {
+    if (!this.started) {
+      this.started = true;
+      this.produce(notice).then(() => this.queue.close(), (err: unknown) => this.queue.fail(err));
+    }
+    return this;
+  }
+
+  /** From now on frame ids are computed here, and frames the store has are not compressed. */
+  unlocked(keys: KeySet, isStored: (id: Buffer) => boolean): void {
+    this.keys = keys;
+    this.isStored = isStored;
+  }
+
+  items(): AsyncIterable<SourceItem> {
+    return this.queue;
+  }
+
+  /** Stops reading (the consumer failed). */
+  abort(error: unknown): void {
+    this.queue.fail(error);
+  }
+
+  private async produce(notice: (m: string) => void): Promise<void> {
+    for (const entry of this.entries) {
+      if (entry.type !== 'file') continue;
+      const hash = createHash('sha256');
+      let size = 0;
+      const handle = await open(entry.source, 'r');
+      try {
+        for (;;) {
+          // A fresh buffer per frame: it lives on in the queue and the packer.
+          const buffer = Buffer.allocUnsafe(this.frameSize);
+          let filled = 0;
+          while (filled < buffer.length) {
+            const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+            if (bytesRead === 0) break;
+            filled += bytesRead;
+          }
+          if (filled === 0) break;
+          const plaintext = buffer.subarray(0, filled);
+          hash.update(plaintext);
+          size += filled;
+          await this.queue.push(this.frameItem(plaintext), filled);
+          if (filled < buffer.length) break;
+        }
+      } finally {
+        await handle.close();
+      }
+      if (size !== entry.size) notice(`${entry.source} changed size while it was read (${entry.size} → ${size} bytes); stored what was read`);
+      await this.queue.push({ kind: 'end', path: entry.path, sha256: hash.digest('hex'), size }, 0);
+    }
+  }
+
+  private frameItem(plaintext: Buffer): SourceItem {
+    const encode = () => {
+      const promise = encodeBody(plaintext, this.compression);
+      promise.catch(() => {}); // observed by the consumer; never an unhandled rejection
+      return promise;
+    };
+    if (!this.keys) return { kind: 'frame', plaintext, id: null, encoded: encode() };
+    const id = frameIdOf(this.keys, plaintext);
+    const hex = id.toString('hex');
+    const stored = this.emitted.has(hex) || this.isStored(id);
+    this.emitted.add(hex);
+    return { kind: 'frame', plaintext, id, encoded: stored ? null : encode() };
+  }
+}
