@@ -33,6 +33,25 @@ export interface BackendLimits {
   uploadConcurrency: number;
 }
 
+/**
+ * What a person sees about an archive where the backend shows it (the archive card on
+ * Discord): never file contents, and file names only where the user allows it.
+ */
+export interface ArchiveDisplay {
+  name: string;
+  lot: number;
+  createdAt: Date;
+  status: 'uploading' | 'complete' | 'partial' | 'failed' | 'deleted';
+  files: number;
+  bytes: number;
+  storedBytes: number;
+  packs: number;
+  /** Top-level names in the archive, for the card's file list (empty when names are private). */
+  fileNames: string[];
+  /** While uploading: bytes done of total. */
+  progress?: { done: number; total: number };
+}
+
 export interface Backend {
   readonly kind: 'local' | 'discord';
   /** For messages: "local store at /home/me/.local/share/dos/store". */
@@ -49,8 +68,10 @@ export interface Backend {
   readKeyring(): Promise<Buffer | null>;
   writeKeyring(data: Buffer): Promise<void>;
 
-  /** Publishes (creates or replaces) the record of one archive. */
-  putRecord(archiveId: string, data: Buffer): Promise<void>;
+  /** Publishes (creates or replaces) the record of one archive, with what to show people about it. */
+  putRecord(archiveId: string, data: Buffer, display: ArchiveDisplay): Promise<void>;
+  /** Shows upload progress where people look (the card); backends may rate-limit or ignore it. */
+  showProgress?(archiveId: string, display: ArchiveDisplay): void;
   listRecords(): Promise<Array<{ archiveId: string; data: Buffer }>>;
   deleteRecord(archiveId: string): Promise<void>;
 

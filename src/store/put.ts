@@ -77,12 +77,17 @@ async function writeArchiveGeneration(ctx: StoreContext, target: GenerationTarge
   let doneBytes = 0;
   const fileFrames = new Map<string, { ids: Buffer[]; sha256: string; size: number }>();
 
+  const showProgress = (done: number) => ctx.backend.showProgress?.(archiveId, {
+    name, lot, createdAt, status: 'uploading', files: source.entries.filter((e) => e.type === 'file').length, bytes: totalBytes,
+    storedBytes: writer.storedBytes, packs: writer.packs.size, fileNames: [], progress: { done, total: totalBytes },
+  });
   let ids: Buffer[] = [];
   for await (const item of source.items()) {
     if (item.kind === 'frame') {
       ids.push(await writer.addFrame(item));
       doneBytes += item.plaintext.length;
       onProgress?.(doneBytes, totalBytes);
+      showProgress(doneBytes);
     } else {
       fileFrames.set(item.path, { ids, sha256: item.sha256, size: item.size });
       ids = [];
@@ -106,7 +111,10 @@ async function writeArchiveGeneration(ctx: StoreContext, target: GenerationTarge
     stats: { files: files.length, bytes, storedBytes, packs: manifest.packs.length },
     manifest: ref,
   });
-  await ctx.backend.putRecord(archiveId, encodeRecord(record));
+  await ctx.backend.putRecord(archiveId, encodeRecord(record), {
+    name, lot, createdAt, status: 'complete', files: files.length, bytes, storedBytes, packs: manifest.packs.length,
+    fileNames: scanned.filter((e) => !e.path.includes('/')).map((e) => (e.type === 'dir' ? `${e.path}/` : e.path)),
+  });
 
   ctx.index.commitGeneration({
     archiveId, generation, createdAt: Date.now(), files: files.length, bytes, storedBytes, manifestRef: JSON.stringify(ref),

@@ -38,3 +38,8 @@ export async function makeTestStore(options: { frameSize?: number; maxPackBytes?
     },
   };
 }
+
+/** A plausible card display, for tests that publish records by hand. */
+export const TEST_DISPLAY = {
+  name: 'test', lot: 1, createdAt: new Date(0), status: 'complete' as const, files: 1, bytes: 1, storedBytes: 1, packs: 1, fileNames: ['x.txt'],
+};

@@ -9,7 +9,7 @@ import type { Manifest } from '../../src/core/manifest.js';
 import { openStore } from '../../src/store/open-store.js';
 import { sealManifest } from '../../src/store/manifest-io.js';
 import { PackWriter } from '../../src/store/pack-writer.js';
-import { makeTestStore, TEST_KEY } from '../helpers/store.js';
+import { makeTestStore, TEST_DISPLAY } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
 import { noise, snapshot, writeTree } from '../helpers/trees.js';
 
@@ -124,7 +124,7 @@ describe('hostile manifests', () => {
       createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(), status: 'complete', stats: { files: 1, bytes: 7, storedBytes: 0, packs: 1 },
       manifest: { packs: [{ name: pack.name, locator: pack.locator, size: pack.size }], frames: placed.map((p) => [p.id.toString('hex'), 0, p.offset, p.storedLength, p.plainLength, p.flags]), length: sealed.length },
     });
-    await ctx.backend.putRecord('#010126-01', encodeRecord(record));
+    await ctx.backend.putRecord('#010126-01', encodeRecord(record), TEST_DISPLAY);
 
     const result = await t.store.sync();
     expect(result.rejected).toHaveLength(1);
@@ -139,7 +139,7 @@ describe('hostile manifests', () => {
     writeTree(src, { 'x.txt': 'x' });
     const put = await a.store.put([src]);
     const [record] = await a.store.ctx.backend.listRecords();
-    await b.store.ctx.backend.putRecord(put.id, record!.data);
+    await b.store.ctx.backend.putRecord(put.id, record!.data, TEST_DISPLAY);
     const result = await b.store.sync();
     expect(result.rejected.map((r) => r.archiveId)).toEqual([put.id]);
   });

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:f
 import { join } from 'node:path';
 import { DosError, ErrorCodes, fromSystemError } from '../../core/errors.js';
 import { DEFAULT_MAX_PACK_BYTES } from '../../core/pack.js';
-import type { Backend, BackendLimits, ByteRange, PackStat, PackUpload } from '../backend.js';
+import type { ArchiveDisplay, Backend, BackendLimits, ByteRange, PackStat, PackUpload } from '../backend.js';
 
 /**
  * The embedded default backend: a folder.
@@ -104,7 +104,7 @@ export class LocalBackend implements Backend {
     await writeFileAtomic(join(this.root, 'keyring.json'), data);
   }
 
-  async putRecord(archiveId: string, data: Buffer): Promise<void> {
+  async putRecord(archiveId: string, data: Buffer, _display?: ArchiveDisplay): Promise<void> {
     await writeFileAtomic(this.recordPath(archiveId), data);
   }
 
