@@ -64,6 +64,10 @@ export interface Backend {
   readPack(locator: string, range?: ByteRange): Promise<Buffer>;
   statPacks(locators: string[]): Promise<Map<string, PackStat>>;
   deletePacks(locators: string[]): Promise<void>;
+  /** Every pack the backend holds (for collecting orphans a crash left before the index knew them). */
+  listPacks?(): Promise<Array<{ locator: string; size: number; createdAt: number }>>;
+  /** Removes leftovers of uploads a crash interrupted (temporary files), older than `graceMs`. */
+  removePartialUploads?(graceMs: number): Promise<number>;
 
   readKeyring(): Promise<Buffer | null>;
   writeKeyring(data: Buffer): Promise<void>;

@@ -7,6 +7,7 @@ import { registerGet } from './commands/get.js';
 import { registerInit } from './commands/init.js';
 import { registerLs } from './commands/ls.js';
 import { registerPut } from './commands/put.js';
+import { registerResume } from './commands/resume.js';
 import { registerRm } from './commands/rm.js';
 import { registerSlice } from './commands/slice.js';
 import { registerStatus } from './commands/status.js';
@@ -29,6 +30,7 @@ registerLs(program, config);
 registerGet(program, config);
 registerVerify(program, config);
 registerRm(program, config);
+registerResume(program, config);
 registerStatus(program, config);
 registerSlice(program, config);
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
+import { DiscordBackend } from '../backends/discord/index.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 import { DEFAULT_COMPRESSION, type CompressionPolicy } from '../core/frame.js';
@@ -17,8 +18,18 @@ export const notice = (message: string): void => {
 export function backendFor(config: Config): { backend: Backend; indexPath: string } {
   const wantsDiscord = config.backend ? config.backend === 'discord' : config.discordToken !== undefined;
   if (wantsDiscord) {
-    throw new DosError(ErrorCodes.UNSUPPORTED,
-      'DISCORD_BOT_TOKEN is set, but this build of dos has no Discord backend yet; unset it (or set DOS_BACKEND=local) to use the local store');
+    if (!config.discordToken || !config.archiveChannelId) {
+      throw new DosError(ErrorCodes.BAD_INPUT, 'the Discord backend needs both DISCORD_BOT_TOKEN and DISCORD_DRIVE_ARCHIVE_CHANNEL_ID (or set DOS_BACKEND=local)');
+    }
+    const backend = new DiscordBackend({
+      token: config.discordToken,
+      archiveChannelId: config.archiveChannelId,
+      apiBase: config.discordApiBase,
+      cdnBase: config.discordCdnBase,
+      // File names on archive cards are visible to everyone in the server: DOS_CARD_FILE_NAMES=0 hides them.
+      cardFileNames: process.env.DOS_CARD_FILE_NAMES?.trim() !== '0',
+    });
+    return { backend, indexPath: join(config.home, 'index', `discord-${config.archiveChannelId}.db`) };
   }
   if (config.backend && config.backend !== 'local') throw new DosError(ErrorCodes.BAD_INPUT, `unknown DOS_BACKEND "${config.backend}" (expected local or discord)`);
   announceLocalOnce(config);

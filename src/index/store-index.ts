@@ -71,13 +71,19 @@ export interface JobRow {
   id: number;
   kind: string;
   archiveId: string | null;
-  state: 'open' | 'done' | 'abandoned';
+  /** open: running (or its process died); abandoned: its process died; done/cancelled: finished. */
+  state: 'open' | 'done' | 'abandoned' | 'cancelled';
   pid: number;
   host: string;
   payload: string;
   createdAt: number;
   updatedAt: number;
 }
+
+interface RawJob { id: number; kind: string; archive_id: string | null; state: JobRow['state']; pid: number; host: string; payload: string; created_at: number; updated_at: number }
+const toJob = (r: RawJob): JobRow => ({
+  id: r.id, kind: r.kind, archiveId: r.archive_id, state: r.state, pid: r.pid, host: r.host, payload: r.payload, createdAt: r.created_at, updatedAt: r.updated_at,
+});
 
 interface RawArchive { id: string; lot: number; name: string; kind: 'v4' | 'seed'; status: ArchiveStatus; created_at: number; updated_at: number; current_generation: number | null }
 interface RawEntry { path: string; type: EntryType; size: number; mode: number; mtime_ms: number; sha256: string | null; target: string | null; frames: Buffer | null }
@@ -145,9 +151,11 @@ export class StoreIndex {
       listPacks: db.prepare<[], { id: string; locator: string; size: number; archive_id: string | null; job_id: number | null }>('SELECT id, locator, size, archive_id, job_id FROM packs'),
       deletePack: db.prepare('DELETE FROM packs WHERE id = ?'),
       openJob: db.prepare('INSERT INTO journal(kind, archive_id, state, pid, host, payload, created_at, updated_at) VALUES (?, ?, \'open\', ?, ?, ?, ?, ?)'),
+      claimJob: db.prepare("UPDATE journal SET state = 'open', pid = ?, host = ?, updated_at = ? WHERE id = ? AND state = 'abandoned'"),
       setJobState: db.prepare('UPDATE journal SET state = ?, updated_at = ? WHERE id = ?'),
-      openJobs: db.prepare<[], { id: number; kind: string; archive_id: string | null; state: JobRow['state']; pid: number; host: string; payload: string; created_at: number; updated_at: number }>(
-        "SELECT * FROM journal WHERE state = 'open' ORDER BY id"),
+      openJobs: db.prepare<[], RawJob>("SELECT * FROM journal WHERE state = 'open' ORDER BY id"),
+      unfinishedJobs: db.prepare<[], RawJob>("SELECT * FROM journal WHERE state IN ('open', 'abandoned') ORDER BY id"),
+      jobsOfArchive: db.prepare<[string], RawJob>('SELECT * FROM journal WHERE archive_id = ? ORDER BY id'),
     };
   }
 
@@ -270,12 +278,16 @@ export class StoreIndex {
     return { frameIds, manifestPacks };
   }
 
-  /** Packs that hold no frame of any current tree and no current manifest. */
+  /**
+   * Packs that hold no frame of any current tree and no current manifest, and that no
+   * unfinished job uploaded (an interrupted put resumes from its packs).
+   */
   unreferencedPacks(): PackRow[] {
     const { frameIds, manifestPacks } = this.liveReferences();
     const live = new Set<string>(manifestPacks);
     for (const f of this.stmts.allFrames.iterate()) if (frameIds.has(f.id.toString('hex'))) live.add(f.pack_id);
-    return this.listPacks().filter((p) => !live.has(p.id));
+    const resumable = new Set(this.unfinishedJobs().map((j) => j.id));
+    return this.listPacks().filter((p) => !live.has(p.id) && (p.jobId === null || !resumable.has(p.jobId)));
   }
 
   /** Forgets packs (and, by cascade, their frames). */
@@ -290,14 +302,26 @@ export class StoreIndex {
     return Number(this.stmts.openJob.run(kind, archiveId, process.pid, hostname(), JSON.stringify(payload), now, now).lastInsertRowid);
   }
 
+  /** Takes over an interrupted job for this process; false when another process got it first. */
+  claimJob(id: number): boolean {
+    return this.stmts.claimJob.run(process.pid, hostname(), Date.now(), id).changes === 1;
+  }
+
   setJobState(id: number, state: JobRow['state']): void {
     this.stmts.setJobState.run(state, Date.now(), id);
   }
 
   openJobs(): JobRow[] {
-    return this.stmts.openJobs.all().map((r) => ({
-      id: r.id, kind: r.kind, archiveId: r.archive_id, state: r.state, pid: r.pid, host: r.host, payload: r.payload, createdAt: r.created_at, updatedAt: r.updated_at,
-    }));
+    return this.stmts.openJobs.all().map(toJob);
+  }
+
+  /** Jobs that have not finished: running, or interrupted and waiting to be resumed. */
+  unfinishedJobs(): JobRow[] {
+    return this.stmts.unfinishedJobs.all().map(toJob);
+  }
+
+  jobsOfArchive(archiveId: string): JobRow[] {
+    return this.stmts.jobsOfArchive.all(archiveId).map(toJob);
   }
 
   /** Runs `fn` holding the database write lock (BEGIN IMMEDIATE). */

@@ -4,6 +4,7 @@ import type { Encoded } from './input-source.js';
 import { PackBuilder } from '../core/pack.js';
 import type { NewFrame } from '../index/store-index.js';
 import { Window } from './concurrency.js';
+import { failpoint } from './failpoints.js';
 import type { StoreContext } from './context.js';
 
 /** Where a frame lives, by pack name (the locator may not be known yet). */
@@ -116,9 +117,11 @@ export class PackWriter {
       } finally {
         this.spareBuffers.push(builder.release());
       }
+      failpoint('pack-stored');
       // Recorded at once: a crash after this point leaves a pack the journal and gc know about.
       this.ctx.index.recordPack({ id: builder.name, locator, size, archiveId: this.archiveId, jobId: this.jobId }, frames);
       this.packs.set(builder.name, { name: builder.name, locator, size });
+      failpoint('pack-recorded');
     });
     this.current = this.newBuilder();
   }

@@ -5,6 +5,7 @@ import type { EntryRow } from '../index/store-index.js';
 import type { ProgressFn, StoreContext } from './context.js';
 import { sealManifest, type ManifestRef } from './manifest-io.js';
 import { PackWriter, type PlacedFrame } from './pack-writer.js';
+import { failpoint } from './failpoints.js';
 import { InputSource } from './input-source.js';
 import type { ScannedEntry } from './scan.js';
 
@@ -53,7 +54,7 @@ export async function putArchive(ctx: StoreContext, inputs: string[] | InputSour
   }
 }
 
-interface GenerationTarget {
+export interface GenerationTarget {
   archiveId: string;
   lot: number;
   name: string;
@@ -68,7 +69,7 @@ function defaultName(inputs: string[]): string {
 }
 
 /** Writes the data, manifest and record of one generation, then commits it to the index. */
-async function writeArchiveGeneration(ctx: StoreContext, target: GenerationTarget, source: InputSource, onProgress?: ProgressFn): Promise<PutResult> {
+export async function writeArchiveGeneration(ctx: StoreContext, target: GenerationTarget, source: InputSource, onProgress?: ProgressFn): Promise<PutResult> {
   const { archiveId, lot, name, createdAt, generation } = target;
   const scanned = source.entries;
   const limits = await ctx.backend.limits();
@@ -111,11 +112,13 @@ async function writeArchiveGeneration(ctx: StoreContext, target: GenerationTarge
     stats: { files: files.length, bytes, storedBytes, packs: manifest.packs.length },
     manifest: ref,
   });
+  failpoint('before-record');
   await ctx.backend.putRecord(archiveId, encodeRecord(record), {
     name, lot, createdAt, status: 'complete', files: files.length, bytes, storedBytes, packs: manifest.packs.length,
     fileNames: scanned.filter((e) => !e.path.includes('/')).map((e) => (e.type === 'dir' ? `${e.path}/` : e.path)),
   });
 
+  failpoint('before-commit');
   ctx.index.commitGeneration({
     archiveId, generation, createdAt: Date.now(), files: files.length, bytes, storedBytes, manifestRef: JSON.stringify(ref),
     name, status: 'complete', entries: scanned.map((e) => toEntryRow(e, fileFrames.get(e.path))),

@@ -5,12 +5,16 @@ import type { StoreContext } from './context.js';
 export interface GcResult {
   deletedPacks: number;
   freedBytes: number;
+  /** Of those, packs the backend had but the index never knew (left by a crash mid-upload). */
+  orphans: number;
   /** Collection waits while another process is writing (its frames may reuse old packs). */
   deferred: boolean;
 }
 
 /** `dos rm`: unpublishes the archive, forgets it, then collects packs nothing references any more. */
 export async function removeArchive(ctx: StoreContext, archive: ArchiveRow): Promise<GcResult> {
+  // An interrupted upload of this archive will not be resumed: its packs become collectable.
+  for (const job of ctx.index.jobsOfArchive(archive.id)) if (job.state === 'abandoned') ctx.index.setJobState(job.id, 'cancelled');
   await ctx.backend.deleteRecord(archive.id);
   ctx.index.deleteArchive(archive.id);
   return collectGarbage(ctx);
@@ -40,11 +44,19 @@ function isAlive(pid: number): boolean {
   }
 }
 
+export interface GcOptions {
+  /**
+   * Packs unknown to the index are deleted only when older than this: a pack another process
+   * stored a moment ago may not be recorded yet. Default one hour.
+   */
+  orphanGraceMs?: number;
+}
+
 /**
  * Deletes packs that hold no frame of any current tree and no current manifest. Runs only when
  * no other job is open: a running put may be about to reference an old pack through dedup.
  */
-export async function collectGarbage(ctx: StoreContext): Promise<GcResult> {
+export async function collectGarbage(ctx: StoreContext, options: GcOptions = {}): Promise<GcResult> {
   abandonDeadJobs(ctx);
   const doomed = ctx.index.exclusive(() => {
     if (ctx.index.openJobs().some((j) => j.pid !== process.pid || j.host !== hostname())) return null;
@@ -55,8 +67,20 @@ export async function collectGarbage(ctx: StoreContext): Promise<GcResult> {
   });
   if (doomed === null) {
     ctx.notice('another dos process is writing to this store; unreferenced packs will be collected later');
-    return { deletedPacks: 0, freedBytes: 0, deferred: true };
+    return { deletedPacks: 0, freedBytes: 0, orphans: 0, deferred: true };
   }
-  await ctx.backend.deletePacks(doomed.map((p) => p.locator));
-  return { deletedPacks: doomed.length, freedBytes: doomed.reduce((s, p) => s + p.size, 0), deferred: false };
+  const graceMs = options.orphanGraceMs ?? 60 * 60 * 1000;
+  const orphans = await findOrphans(ctx, graceMs);
+  await ctx.backend.removePartialUploads?.(graceMs);
+  const all = [...doomed, ...orphans];
+  await ctx.backend.deletePacks(all.map((p) => p.locator));
+  return { deletedPacks: all.length, freedBytes: all.reduce((s, p) => s + p.size, 0), orphans: orphans.length, deferred: false };
+}
+
+/** Packs on the backend that the index does not know, old enough not to be someone's upload in flight. */
+async function findOrphans(ctx: StoreContext, graceMs: number): Promise<Array<{ locator: string; size: number }>> {
+  if (!ctx.backend.listPacks) return [];
+  const known = new Set(ctx.index.listPacks().map((p) => p.locator));
+  const cutoff = Date.now() - graceMs;
+  return (await ctx.backend.listPacks()).filter((p) => !known.has(p.locator) && p.createdAt <= cutoff);
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, rename, symlink, unlink, utimes, chmod, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
 import { DosError, ErrorCodes, fromSystemError } from '../core/errors.js';
 import { safeRelativeParts } from '../core/safe-path.js';
 import type { EntryRow } from '../index/store-index.js';
@@ -19,6 +20,8 @@ export interface GetResult {
   destination: string;
   files: number;
   bytes: number;
+  /** Files that were already there, identical, and were left alone. */
+  skipped: number;
 }
 
 /**
@@ -32,7 +35,7 @@ export async function getArchive(ctx: StoreContext, target: string, dest: string
   const archive = resolveArchive(ctx, archiveText);
   requireReadable(archive);
   const plan = await planRestore(ctx, archive.id, archive.name, path, dest);
-  await checkDestination(plan, options.force === true);
+  const alreadyThere = await checkDestination(plan, options.force === true);
 
   const total = plan.items.reduce((s, i) => s + (i.entry.type === 'file' ? i.entry.size : 0), 0);
   let done = 0;
@@ -42,7 +45,8 @@ export async function getArchive(ctx: StoreContext, target: string, dest: string
   };
   for (const item of plan.items) if (item.entry.type === 'dir') await makeDirectory(plan.root, item.target);
   const files = plan.items.filter((i) => i.entry.type === 'file');
-  await forEachLimited(files, 3, async (item) => {
+  for (const item of files) if (alreadyThere.has(item.target)) progress(item.entry.size);
+  await forEachLimited(files.filter((i) => !alreadyThere.has(i.target)), 3, async (item) => {
     await makeDirectory(plan.root, dirname(item.target));
     await restoreFile(ctx, archive.id, item.entry, item.target, progress);
   });
@@ -55,7 +59,7 @@ export async function getArchive(ctx: StoreContext, target: string, dest: string
   // Folder times last, deepest first: creating their contents changed them.
   const dirs = plan.items.filter((i) => i.entry.type === 'dir').reverse();
   for (const item of dirs) await setAttributes(item.target, item.entry);
-  return { archive: archive.id, destination: plan.root, files: files.length, bytes: total };
+  return { archive: archive.id, destination: plan.root, files: files.length, bytes: total, skipped: alreadyThere.size };
 }
 
 interface PlannedItem {
@@ -105,11 +109,21 @@ function safeLocalName(name: string, archiveId: string): string {
   return archiveId.replace('#', '');
 }
 
-async function checkDestination(plan: RestorePlan, force: boolean): Promise<void> {
+/**
+ * Checks the destination before anything is written. A file already there with exactly the
+ * archived content (same size and sha256) is not a conflict: it is left alone, which makes
+ * re-running an interrupted `get` a resume. Returns those files' targets.
+ */
+async function checkDestination(plan: RestorePlan, force: boolean): Promise<Set<string>> {
+  const identical = new Set<string>();
   for (const item of plan.items) {
     const existing = await lstat(item.target).catch(() => null);
     if (!existing) continue;
     if (item.entry.type === 'dir' && existing.isDirectory()) continue;
+    if (item.entry.type === 'file' && existing.isFile() && existing.size === item.entry.size && (await sha256Of(item.target)) === item.entry.sha256) {
+      identical.add(item.target);
+      continue;
+    }
     if (!force) {
       throw new DosError(ErrorCodes.EXISTS, `${item.target} already exists; use --force to overwrite`, { path: item.target });
     }
@@ -117,6 +131,13 @@ async function checkDestination(plan: RestorePlan, force: boolean): Promise<void
       throw new DosError(ErrorCodes.EXISTS, `${item.target} is a folder in the way of a ${item.entry.type}; move it first`, { path: item.target });
     }
   }
+  return identical;
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { ArchiveRow, EntryRow } from '../index/store-index.js';
-import type { StoreContext } from './context.js';
+import type { ProgressFn, StoreContext } from './context.js';
 import type { InputSource } from './input-source.js';
 import { putArchive, type PutOptions, type PutResult } from './put.js';
-import { collectGarbage, removeArchive, type GcResult } from './remove.js';
+import { collectGarbage, removeArchive, type GcOptions, type GcResult } from './remove.js';
+import { resumeInterrupted, type ResumeOutcome } from './resume.js';
 import { requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
 import { getArchive, type GetOptions, type GetResult } from './restore.js';
 import { syncFromBackend, type SyncResult } from './sync.js';
@@ -91,8 +92,13 @@ export class Store {
     return removeArchive(this.ctx, resolveArchive(this.ctx, text));
   }
 
-  gc(): Promise<GcResult> {
-    return collectGarbage(this.ctx);
+  gc(options?: GcOptions): Promise<GcResult> {
+    return collectGarbage(this.ctx, options);
+  }
+
+  /** Finishes interrupted puts (see resume.ts). */
+  resume(onProgress?: ProgressFn): Promise<ResumeOutcome[]> {
+    return resumeInterrupted(this.ctx, onProgress);
   }
 
   sync(): Promise<SyncResult> {

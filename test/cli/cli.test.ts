@@ -50,8 +50,14 @@ describe('the dos command line', () => {
     expect(one.code, one.stderr).toBe(0);
     expect(readFileSync(join(cwd, 'single.md'), 'utf8')).toBe('# hello\n');
 
-    expect((await dos(['get', archive.id, 'restored'])).code).toBe(4); // exists, no --force
+    const rerun = await dos(['get', archive.id, 'restored', '--json']); // identical files: a re-run is a resume
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ skipped: 3 });
+    writeFileSync(join(cwd, 'restored', 'docs', 'readme.md'), 'my own edits');
+    expect((await dos(['get', archive.id, 'restored'])).code).toBe(4); // differs: refused without --force
+    expect(readFileSync(join(cwd, 'restored', 'docs', 'readme.md'), 'utf8')).toBe('my own edits');
     expect((await dos(['get', archive.id, 'restored', '--force'])).code).toBe(0);
+    expect(readFileSync(join(cwd, 'restored', 'docs', 'readme.md'), 'utf8')).toBe('# hello\n');
 
     const verify = await dos(['verify', archive.id, '--deep', '--json']);
     expect(verify.code, verify.stderr).toBe(0);
@@ -105,7 +111,7 @@ describe('the dos command line', () => {
 
   it('has --help on every command', async () => {
     const { dos } = setup();
-    for (const command of ['init', 'put', 'ls', 'get', 'verify', 'rm', 'gc', 'status', 'sync', 'slice', 'assemble']) {
+    for (const command of ['init', 'put', 'ls', 'get', 'verify', 'rm', 'gc', 'status', 'sync', 'resume', 'slice', 'assemble']) {
       const help = await dos([command, '--help']);
       expect(help.code, command).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`Usage: dos ${command}`));

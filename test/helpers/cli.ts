@@ -5,6 +5,8 @@ export const DOS_BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.me
 
 export interface DosRun {
   code: number;
+  /** Set when the process was killed (a failpoint's SIGKILL). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -19,7 +21,7 @@ export function runDos(args: string[], env: Record<string, string | undefined>, 
   return new Promise((resolve) => {
     execFile(process.execPath, [DOS_BIN, ...args], { env: clean, cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+      resolve({ code, signal: (error?.signal as NodeJS.Signals | undefined) ?? null, stdout: stdout.toString(), stderr: stderr.toString() });
     });
   });
 }

@@ -91,6 +91,43 @@ export class LocalBackend implements Backend {
     for (const locator of locators) await rm(this.packPath(locator), { force: true });
   }
 
+  async listPacks(): Promise<Array<{ locator: string; size: number; createdAt: number }>> {
+    const root = join(this.root, 'packs');
+    const found: Array<{ locator: string; size: number; createdAt: number }> = [];
+    let shards: string[];
+    try {
+      shards = await readdir(root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return found;
+      throw err;
+    }
+    for (const shard of shards) {
+      for (const name of await readdir(join(root, shard))) {
+        const match = /^([0-9a-f]{32})\.pack$/.exec(name);
+        if (!match) continue;
+        const stats = await stat(join(root, shard, name));
+        found.push({ locator: match[1]!, size: stats.size, createdAt: stats.mtimeMs });
+      }
+    }
+    return found;
+  }
+
+  async removePartialUploads(graceMs: number): Promise<number> {
+    const root = join(this.root, 'packs');
+    const cutoff = Date.now() - graceMs;
+    let removed = 0;
+    for (const shard of await readdir(root).catch(() => [] as string[])) {
+      for (const name of await readdir(join(root, shard))) {
+        if (!name.endsWith('.tmp')) continue;
+        const path = join(root, shard, name);
+        if ((await stat(path)).mtimeMs > cutoff) continue;
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   async readKeyring(): Promise<Buffer | null> {
     try {
       return await readFile(join(this.root, 'keyring.json'));

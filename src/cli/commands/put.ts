@@ -5,6 +5,7 @@ import { DEFAULT_FRAME_SIZE } from '../../core/frame.js';
 import { InputSource } from '../../store/input-source.js';
 import { compressionFor, notice, withStore } from '../open.js';
 import { progressBar } from '../progress.js';
+import { resumeQuietly } from './resume.js';
 
 export function registerPut(program: Command, config: () => Config): void {
   program
@@ -17,6 +18,7 @@ export function registerPut(program: Command, config: () => Config): void {
       // Reading and compressing start now, while the store unlocks (scrypt takes ~0.5 s).
       const source = (await InputSource.open(paths, { frameSize: DEFAULT_FRAME_SIZE, compression: compressionFor(config()), notice })).start(notice);
       await withStore(config(), true, async (store) => {
+        await resumeQuietly(store);
         const bar = progressBar('put', !opts.json);
         const result = await store.put(source, { name: opts.name, onProgress: bar.update }).finally(bar.stop);
         if (opts.json) {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DosError, ErrorCodes } from '../../core/errors.js';
 import type { Config } from '../config.js';
 import { formatBytes, printJson } from '../format.js';
 import { withStore } from '../open.js';
@@ -21,10 +22,13 @@ export function registerRm(program: Command, config: () => Config): void {
   program
     .command('gc')
     .description('delete packs that no archive references any more')
+    .option('--orphan-grace <minutes>', 'delete packs the index never knew only when older than this (default 60)', '60')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { orphanGrace: string; json?: boolean }) => {
+      const minutes = Number(opts.orphanGrace);
+      if (!Number.isFinite(minutes) || minutes < 0) throw new DosError(ErrorCodes.BAD_INPUT, '--orphan-grace takes a number of minutes');
       await withStore(config(), false, async (store) => {
-        const gc = await store.gc();
+        const gc = await store.gc({ orphanGraceMs: minutes * 60_000 });
         if (opts.json) printJson(gc);
         else process.stdout.write(gc.deferred ? 'another dos process is writing; try again later\n' : `freed ${gc.deletedPacks} pack(s), ${formatBytes(gc.freedBytes)}\n`);
       });

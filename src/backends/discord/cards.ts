@@ -1,0 +1,234 @@
+import { Routes } from 'discord.js';
+import { lotOf } from '../../core/archive-id.js';
+import type { ArchiveDisplay } from '../backend.js';
+import type { APIChannel, APIMessage, DiscordApi } from './api.js';
+import { cardMeta, parseCard, renderCard, RECORD_FILE, type ParsedCard } from './card-format.js';
+import { DiscordCodes, backendError, discordCode } from './errors.js';
+import { allMessages } from './message-fetch.js';
+import { nonceOf } from './uploader.js';
+import type { SeedCardMeta } from '../../legacy/seed-card.js';
+
+interface CardState {
+  archiveId: string;
+  messageId: string | null;
+  threadId: string | null;
+  /** Creating the card (and its thread): everyone waits for the same one. */
+  creating: Promise<void> | null;
+  display: ArchiveDisplay | null;
+  /** Edits run one after another (a late progress edit must never overwrite the record). */
+  editing: Promise<void>;
+  lastEditAt: number;
+  progressTimer: NodeJS.Timeout | null;
+  /** The record was published or deleted: no more progress edits. */
+  final: boolean;
+}
+
+export interface CardsOptions {
+  archiveChannelId: string;
+  showFileNames: boolean;
+  progressIntervalMs: number;
+  /** Downloads an attachment (record.json) from its payload URL. */
+  download: (url: string) => Promise<Buffer>;
+}
+
+/**
+ * Archive cards: one message per archive in the archive channel (the seed's embed and JSON,
+ * plus our record), with the thread its packs go to. The card exists, with status
+ * "uploading", before the first pack is posted; `putRecord` publishes the record when every
+ * pack is up (upload first, commit after). Only cards written by the bot itself count.
+ */
+export class ArchiveCards {
+  private readonly states = new Map<string, CardState>();
+  /** The channel is scanned once per process for cards made elsewhere; ours are added as made. */
+  private scanned: Promise<void> | null = null;
+
+  constructor(private readonly api: DiscordApi, private readonly o: CardsOptions) {}
+
+  private state(archiveId: string): CardState {
+    let s = this.states.get(archiveId);
+    if (!s) {
+      s = { archiveId, messageId: null, threadId: null, creating: null, display: null, editing: Promise.resolve(), lastEditAt: 0, progressTimer: null, final: false };
+      this.states.set(archiveId, s);
+    }
+    return s;
+  }
+
+  /** The thread the archive's packs go to, creating the card and thread on first use. */
+  async primaryThread(archiveId: string): Promise<string> {
+    const s = this.state(archiveId);
+    await this.ensureCard(s);
+    if (!s.threadId) await this.ensureThread(s);
+    return s.threadId!;
+  }
+
+  /** Shows upload progress on the card, at most once per progressIntervalMs (the seed's 1.2 s). */
+  showProgress(archiveId: string, display: ArchiveDisplay): void {
+    const s = this.state(archiveId);
+    if (s.final) return;
+    s.display = display;
+    if (s.progressTimer) return;
+    const wait = Math.max(0, s.lastEditAt + this.o.progressIntervalMs - Date.now());
+    s.progressTimer = setTimeout(() => {
+      s.progressTimer = null;
+      void this.edit(s, async () => {
+        if (s.final || !s.display) return;
+        await this.ensureCard(s);
+        if (s.final) return;
+        await this.patchCard(s, s.display, null, false);
+      }).catch(() => {}); // progress is decoration: a failed edit is tried again next time
+    }, wait);
+    s.progressTimer.unref();
+  }
+
+  async putRecord(archiveId: string, data: Buffer, display: ArchiveDisplay): Promise<void> {
+    const s = this.state(archiveId);
+    this.finish(s);
+    s.display = display;
+    await this.edit(s, async () => {
+      await this.ensureCard(s);
+      await this.patchCard(s, display, data, true);
+    });
+  }
+
+  /** Marks the card deleted (grey) and removes the record, so sync no longer lists it. */
+  async deleteRecord(archiveId: string): Promise<void> {
+    const s = this.state(archiveId);
+    this.finish(s);
+    await this.edit(s, async () => {
+      await this.find(s);
+      if (!s.messageId) return;
+      const m = await this.api.get<APIMessage>(Routes.channelMessage(this.o.archiveChannelId, s.messageId), { what: `reading the card of ${archiveId}` });
+      const card = parseCard(m);
+      const meta: SeedCardMeta = card?.meta ?? { archive_id: archiveId, lot: lotOf(archiveId) };
+      meta.status = 'deleted';
+      delete meta.progress_text;
+      const rendered = renderCard(meta, null);
+      await this.api.patch(Routes.channelMessage(this.o.archiveChannelId, s.messageId), {
+        body: { content: rendered.content, embeds: [rendered.embed], attachments: [] },
+        what: `marking the card of ${archiveId} deleted`,
+      });
+    });
+  }
+
+  /** Every published record on a card written by the bot (newest card wins per archive). */
+  async listRecords(): Promise<Array<{ archiveId: string; data: Buffer }>> {
+    const cards = await this.scan();
+    const out: Array<{ archiveId: string; data: Buffer }> = [];
+    for (const card of cards.values()) {
+      if (card.record === null) continue;
+      const data = card.record === 'attachment' ? await this.o.download(card.recordAttachment!.url) : card.record;
+      out.push({ archiveId: card.archiveId, data });
+    }
+    return out;
+  }
+
+  /** Archive id → newest bot-authored card, reading the whole channel (100 messages per call). */
+  private async scan(): Promise<Map<string, ParsedCard>> {
+    const me = await this.api.me();
+    const cards = new Map<string, ParsedCard>();
+    for await (const m of allMessages(this.api, this.o.archiveChannelId)) {
+      if (m.author?.id !== me.id) continue; // anyone can post a card-like message; only ours count
+      const card = parseCard(m);
+      if (!card || cards.has(card.archiveId)) continue;
+      cards.set(card.archiveId, card);
+    }
+    for (const card of cards.values()) {
+      const s = this.state(card.archiveId);
+      if (!s.messageId) {
+        s.messageId = card.messageId;
+        s.threadId = card.threadId;
+      }
+    }
+    return cards;
+  }
+
+  private async find(s: CardState): Promise<void> {
+    if (s.messageId) return;
+    this.scanned ??= this.scan().then(() => {}, (err) => {
+      this.scanned = null;
+      throw err;
+    });
+    await this.scanned;
+  }
+
+  private finish(s: CardState): void {
+    s.final = true;
+    if (s.progressTimer) clearTimeout(s.progressTimer);
+    s.progressTimer = null;
+  }
+
+  private edit(s: CardState, fn: () => Promise<void>): Promise<void> {
+    const next = s.editing.then(fn, fn);
+    s.editing = next.catch(() => {});
+    return next;
+  }
+
+  private async ensureCard(s: CardState): Promise<void> {
+    if (s.messageId) return;
+    s.creating ??= (async () => {
+      await this.find(s);
+      if (s.messageId) return;
+      const display = s.display ?? placeholderDisplay(s.archiveId);
+      const rendered = renderCard(cardMeta(s.archiveId, { ...display, status: s.final ? display.status : 'uploading' }, this.context(s)), null);
+      const m = await this.api.post<APIMessage>(Routes.channelMessages(this.o.archiveChannelId), {
+        body: { content: rendered.content, embeds: [rendered.embed], nonce: nonceOf([`card ${this.o.archiveChannelId} ${s.archiveId}`]), enforce_nonce: true },
+        what: `posting the card of ${s.archiveId}`,
+      });
+      s.messageId = m.id;
+      s.lastEditAt = Date.now();
+    })().finally(() => {
+      s.creating = null;
+    });
+    await s.creating;
+  }
+
+  /** A public thread started from the card, named "{id} packs" (auto-archive after a day). */
+  private async ensureThread(s: CardState): Promise<void> {
+    const name = `${s.archiveId} packs`;
+    try {
+      const thread = await this.api.raw<APIChannel>('post', Routes.threads(this.o.archiveChannelId, s.messageId!), { body: { name, auto_archive_duration: 1440 } });
+      s.threadId = thread.id;
+    } catch (err) {
+      // A retried request whose first try went through: the thread exists (its id is the card's).
+      if (discordCode(err) !== DiscordCodes.THREAD_ALREADY_CREATED) throw backendError(err, `opening the pack thread of ${s.archiveId}`);
+      const thread = await this.api.get<APIChannel>(Routes.channel(s.messageId!), { what: `reading the pack thread of ${s.archiveId}` });
+      s.threadId = thread.id;
+    }
+  }
+
+  private context(s: CardState) {
+    return { archiveChannelId: this.o.archiveChannelId, threadId: s.threadId, showFileNames: this.o.showFileNames };
+  }
+
+  /** Rewrites the card; `withRecord` also sets its attachments (record.json or none). */
+  private async patchCard(s: CardState, display: ArchiveDisplay, record: Buffer | null, withRecord: boolean): Promise<void> {
+    const rendered = renderCard(cardMeta(s.archiveId, display, this.context(s)), record);
+    const body: Record<string, unknown> = { content: rendered.content, embeds: [rendered.embed] };
+    // Leaving `attachments` out keeps them (progress edits); listing them replaces them.
+    if (withRecord) body.attachments = rendered.recordFile ? [{ id: 0, filename: RECORD_FILE }] : [];
+    const files = rendered.recordFile ? [{ name: RECORD_FILE, data: rendered.recordFile, contentType: 'application/json' }] : undefined;
+    try {
+      await this.api.raw('patch', Routes.channelMessage(this.o.archiveChannelId, s.messageId!), { body, files });
+    } catch (err) {
+      if (discordCode(err) === DiscordCodes.UNKNOWN_MESSAGE && withRecord) {
+        // The card was deleted by hand: post a new one rather than lose the record.
+        s.messageId = null;
+        s.threadId = null;
+        await this.ensureCard(s);
+        return this.patchCard(s, display, record, withRecord);
+      }
+      throw backendError(err, `updating the card of ${s.archiveId}`);
+    }
+    s.lastEditAt = Date.now();
+  }
+
+  /** The card's thread is gone: the card keeps its (now historical) thread_id, uploads open new threads. */
+  threadDeleted(threadId: string): void {
+    for (const s of this.states.values()) if (s.threadId === threadId) s.threadId = null;
+  }
+}
+
+function placeholderDisplay(archiveId: string): ArchiveDisplay {
+  return { name: '', lot: lotOf(archiveId), createdAt: new Date(), status: 'uploading', files: 0, bytes: 0, storedBytes: 0, packs: 0, fileNames: [] };
+}
+

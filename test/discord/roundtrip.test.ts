@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/temp.js';
+import { noise, randomText, snapshot, writeTree } from '../helpers/trees.js';
+import { closeAll, discordStore, emulator, packAttachments } from './helpers.js';
+
+const FRAME = 64 * 1024;
+
+afterEach(closeAll);
+
+describe('the engine on the Discord backend', () => {
+  it('puts, gets, verifies, removes and re-syncs an archive', async () => {
+    const emu = await emulator();
+    const t = await discordStore(emu, { frameSize: FRAME, maxPackBytes: 4 * FRAME });
+    const src = tempDir();
+    const files: Record<string, Buffer | string> = { 'big.bin': noise(20 * FRAME, 3), 'docs/readme.md': '# hi\n', 'Ünïcödé/日本.txt': randomText(3000) };
+    for (let i = 0; i < 40; i++) files[`small/${i}.json`] = JSON.stringify({ i, text: randomText(300) });
+    writeTree(src, files);
+
+    const put = await t.store.put([src], { name: 'holiday' });
+    expect(put.attachments).toBeGreaterThanOrEqual(5);
+    const packs = packAttachments(emu);
+    expect(packs).toHaveLength(put.attachments);
+    // The card (bot-authored, with the record) and its thread.
+    const cards = emu.state.messages(emu.archiveChannelId).filter((m) => m.content.startsWith('```json'));
+    expect(cards).toHaveLength(1);
+    expect(cards[0]!.embeds[0]).toMatchObject({ title: `📦 Archive ${put.id}`, color: 0x2ecc71, footer: { text: 'Lot 1 • Uploader: dos' } });
+    expect(emu.state.threads(emu.archiveChannelId).map((th) => th.name)).toContain(`${put.id} packs`);
+    // Several packs share a message when they arrive together.
+    expect(new Set(packs.map((p) => p.messageId)).size).toBeLessThanOrEqual(packs.length);
+
+    const out = join(tempDir(), 'out');
+    await t.store.get(put.id, out);
+    expect(snapshot(out)).toEqual(snapshot(src));
+    expect((await t.store.verify(put.id, false)).ok).toBe(true);
+    const deep = await t.store.verify(put.id, true);
+    expect(deep.problems).toEqual([]);
+
+    // A second process with an empty index rebuilds everything from the channel.
+    const other = await t.fresh();
+    expect(other.store.listArchives().map((a) => a.id)).toEqual([put.id]);
+    const out2 = join(tempDir(), 'out2');
+    await other.store.get(put.id, out2);
+    expect(snapshot(out2)).toEqual(snapshot(src));
+    await other.store.close();
+
+    const gc = await t.store.remove(put.id);
+    expect(gc.deletedPacks).toBe(put.attachments);
+    expect(packAttachments(emu)).toEqual([]);
+    expect(emu.state.threads(emu.archiveChannelId)).toEqual([]);
+    const card = emu.state.message(cards[0]!.id)!;
+    expect(card.embeds[0]).toMatchObject({ color: 0x7f8c8d });
+    expect(card.content).not.toContain('"dos":{');
+    expect(await t.backend.listRecords()).toEqual([]);
+    const third = await t.fresh();
+    expect(third.store.listArchives()).toEqual([]);
+    await third.store.close();
+    await t.store.close();
+  });
+});
