@@ -78,4 +78,12 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX journal_open ON journal (state);
   `,
+  /* 2: one writer of an archive's next generation at a time, across processes */ `
+  CREATE TABLE archive_locks (
+    archive_id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL
+  );
+  `,
 ];
