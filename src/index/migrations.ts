@@ -81,6 +81,7 @@ export const MIGRATIONS: string[] = [
   /* 2: one writer of an archive's next generation at a time, across processes */ `
   CREATE TABLE archive_locks (
     archive_id TEXT PRIMARY KEY,
+    token TEXT NOT NULL,                 -- unique per holder, so two writers in one process exclude each other too
     pid INTEGER NOT NULL,
     host TEXT NOT NULL,
     acquired_at INTEGER NOT NULL

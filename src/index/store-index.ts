@@ -151,9 +151,9 @@ export class StoreIndex {
       listPacks: db.prepare<[], { id: string; locator: string; size: number; archive_id: string | null; job_id: number | null }>('SELECT id, locator, size, archive_id, job_id FROM packs'),
       deletePack: db.prepare('DELETE FROM packs WHERE id = ?'),
       openJob: db.prepare('INSERT INTO journal(kind, archive_id, state, pid, host, payload, created_at, updated_at) VALUES (?, ?, \'open\', ?, ?, ?, ?, ?)'),
-      getLock: db.prepare<[string], { pid: number; host: string }>('SELECT pid, host FROM archive_locks WHERE archive_id = ?'),
-      putLock: db.prepare('INSERT OR REPLACE INTO archive_locks(archive_id, pid, host, acquired_at) VALUES (?, ?, ?, ?)'),
-      deleteLock: db.prepare('DELETE FROM archive_locks WHERE archive_id = ? AND pid = ? AND host = ?'),
+      getLock: db.prepare<[string], { token: string; pid: number; host: string }>('SELECT token, pid, host FROM archive_locks WHERE archive_id = ?'),
+      putLock: db.prepare('INSERT OR REPLACE INTO archive_locks(archive_id, token, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)'),
+      deleteLock: db.prepare('DELETE FROM archive_locks WHERE archive_id = ? AND token = ?'),
       claimJob: db.prepare("UPDATE journal SET state = 'open', pid = ?, host = ?, updated_at = ? WHERE id = ? AND state = 'abandoned'"),
       setJobState: db.prepare('UPDATE journal SET state = ?, updated_at = ? WHERE id = ?'),
       openJobs: db.prepare<[], RawJob>("SELECT * FROM journal WHERE state = 'open' ORDER BY id"),
@@ -328,20 +328,20 @@ export class StoreIndex {
   }
 
   /**
-   * Takes the lock on an archive's next generation for this process. Returns false when another
-   * live process holds it; a lock left by a dead process on this host is taken over.
+   * Takes the lock on an archive's next generation for the holder `token`. Returns false while
+   * another holder has it; a lock left by a dead process on this host is taken over.
    */
-  tryLockArchive(archiveId: string, isDead: (pid: number, host: string) => boolean): boolean {
+  tryLockArchive(archiveId: string, token: string, isDead: (pid: number, host: string) => boolean): boolean {
     return this.exclusive(() => {
       const holder = this.stmts.getLock.get(archiveId);
-      if (holder && !(holder.pid === process.pid && holder.host === hostname()) && !isDead(holder.pid, holder.host)) return false;
-      this.stmts.putLock.run(archiveId, process.pid, hostname(), Date.now());
+      if (holder && holder.token !== token && !isDead(holder.pid, holder.host)) return false;
+      this.stmts.putLock.run(archiveId, token, process.pid, hostname(), Date.now());
       return true;
     });
   }
 
-  unlockArchive(archiveId: string): void {
-    this.stmts.deleteLock.run(archiveId, process.pid, hostname());
+  unlockArchive(archiveId: string, token: string): void {
+    this.stmts.deleteLock.run(archiveId, token);
   }
 
   /** Runs `fn` holding the database write lock (BEGIN IMMEDIATE). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { DosError, ErrorCodes } from '../core/errors.js';
 import { encodeBody, frameIdOf, type CompressionPolicy } from '../core/frame.js';
 import type { KeySet } from '../core/keyring.js';
 import { BoundedQueue } from './bounded-queue.js';
@@ -44,6 +45,19 @@ export class InputSource {
   static async open(inputs: string[], options: { frameSize: number; compression: CompressionPolicy; notice: (m: string) => void; aheadBytes?: number }): Promise<InputSource> {
     const entries = await scanInputs(inputs, options.notice);
     return new InputSource(inputs, entries, options.frameSize, options.compression, options.aheadBytes ?? DEFAULT_AHEAD_BYTES);
+  }
+
+  /** A source of given local files, each stored under the archive path given. */
+  static async ofFiles(files: Array<{ source: string; path: string }>, options: { frameSize: number; compression: CompressionPolicy; aheadBytes?: number }): Promise<InputSource> {
+    const entries: ScannedEntry[] = [];
+    for (const file of files) {
+      const stats = await stat(file.source).catch((err: NodeJS.ErrnoException) => {
+        throw new DosError(ErrorCodes.NOT_FOUND, `cannot read ${file.source}: ${err.message}`, { path: file.source });
+      });
+      if (!stats.isFile()) throw new DosError(ErrorCodes.BAD_INPUT, `${file.source} is not a regular file`, { path: file.source });
+      entries.push({ source: file.source, path: file.path, type: 'file', size: stats.size, mode: stats.mode & 0o7777, mtimeMs: stats.mtimeMs });
+    }
+    return new InputSource(files.map((f) => f.source), entries, options.frameSize, options.compression, options.aheadBytes ?? DEFAULT_AHEAD_BYTES);
   }
 
   get totalBytes(): number {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { isDeadProcess } from './liveness.js';
 import type { ArchiveRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
 
@@ -20,12 +21,16 @@ export async function removeArchive(ctx: StoreContext, archive: ArchiveRow): Pro
   return collectGarbage(ctx);
 }
 
-/** Marks open jobs of processes that died on this host as abandoned, so they stop blocking gc. */
+/**
+ * Marks open jobs of processes that died on this host as abandoned, so they stop blocking gc
+ * and a put can be resumed; other kinds of job are redone by their owner (the mount's queue),
+ * so they are cancelled.
+ */
 export function abandonDeadJobs(ctx: StoreContext): number {
   let abandoned = 0;
   for (const job of ctx.index.openJobs()) {
-    if (job.host !== hostname() || job.pid === process.pid || isAlive(job.pid)) continue;
-    ctx.index.setJobState(job.id, 'abandoned');
+    if (!isDeadProcess(job.pid, job.host)) continue;
+    ctx.index.setJobState(job.id, job.kind === 'put' ? 'abandoned' : 'cancelled');
     if (job.archiveId) {
       const archive = ctx.index.getArchive(job.archiveId);
       if (archive && archive.currentGeneration === null) ctx.index.setArchiveStatus(archive.id, 'failed');
@@ -33,15 +38,6 @@ export function abandonDeadJobs(ctx: StoreContext): number {
     abandoned++;
   }
   return abandoned;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface GcOptions {

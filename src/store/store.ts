@@ -4,6 +4,7 @@ import type { InputSource } from './input-source.js';
 import { putArchive, type PutOptions, type PutResult } from './put.js';
 import { collectGarbage, removeArchive, type GcOptions, type GcResult } from './remove.js';
 import { resumeInterrupted, type ResumeOutcome } from './resume.js';
+import { applyChanges, createArchive, type ApplyResult, type TreeChange } from './tree-change.js';
 import { requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
 import { getArchive, type GetOptions, type GetResult } from './restore.js';
 import { syncFromBackend, type SyncResult } from './sync.js';
@@ -94,6 +95,16 @@ export class Store {
 
   gc(options?: GcOptions): Promise<GcResult> {
     return collectGarbage(this.ctx, options);
+  }
+
+  /** Applies changes to an archive's tree as its next generation (see tree-change.ts). */
+  applyChanges(archiveId: string, changes: TreeChange[], options?: { onProgress?: ProgressFn }): Promise<ApplyResult> {
+    return applyChanges(this.ctx, archiveId, changes, options);
+  }
+
+  /** A new, empty archive (what mkdir at the mount's root makes). */
+  createArchive(name: string, now?: Date): Promise<ArchiveRow> {
+    return createArchive(this.ctx, name, now);
   }
 
   /** Finishes interrupted puts (see resume.ts). */
