@@ -1,4 +1,4 @@
-import { DosError } from '../core/errors.js';
+import { DosError, ErrorCodes, isDosError } from '../core/errors.js';
 import { openFrame } from '../core/frame.js';
 import type { FrameLocation } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
@@ -28,8 +28,21 @@ export function groupIntoRuns(frames: FrameLocation[]): FrameRun[] {
   return runs;
 }
 
-/** Fetches a run and opens each frame in it (authenticated; wrong bytes never come out). */
+/**
+ * Fetches a run and opens each frame in it (authenticated; wrong bytes never come out). A run
+ * that fails authentication is fetched once more before giving up: a download corrupted on
+ * the way (a flaky CDN, a cut connection) is not a damaged pack.
+ */
 export async function fetchRun(ctx: StoreContext, run: FrameRun): Promise<Buffer[]> {
+  try {
+    return await fetchAndOpen(ctx, run);
+  } catch (err) {
+    if (!isDosError(err, ErrorCodes.CORRUPT)) throw err;
+    return fetchAndOpen(ctx, run);
+  }
+}
+
+async function fetchAndOpen(ctx: StoreContext, run: FrameRun): Promise<Buffer[]> {
   const bytes = await ctx.backend.readPack(run.locator, { offset: run.offset, length: run.length });
   return Promise.all(run.frames.map((f) => {
     const start = f.offset - run.offset;

@@ -81,6 +81,22 @@ describe('damaged packs', () => {
     expect(readdirSync(out).filter((n) => n.includes('dos-partial'))).toEqual([]);
   });
 
+  it('a download corrupted on the way is fetched again, and the file still restores exactly', async () => {
+    const { t, put, src } = await storedArchive();
+    const backend = t.store.ctx.backend;
+    const realRead = backend.readPack.bind(backend);
+    let corrupted = 0;
+    backend.readPack = async (locator, range) => {
+      const bytes = await realRead(locator, range);
+      if (corrupted++ === 0) bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff; // once, like a flaky CDN
+      return bytes;
+    };
+    const out = join(tempDir(), 'out');
+    await t.store.get(put.id, out);
+    expect(snapshot(out)).toEqual(snapshot(src));
+    expect(corrupted).toBeGreaterThan(1);
+  });
+
   it('a truncated pack fails quick verify and get', async () => {
     const { t, put } = await storedArchive();
     const [pack] = packFiles(t.storeDir);
