@@ -40,6 +40,17 @@ const WORDS = (
   'the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'
 ).split(' ');
 
+/** A small deterministic generator of numbers in [0, 1): the corpus is the same on every run. */
+function xorshift(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x100000000;
+  };
+}
+
 const LOG_TEMPLATES = [
   'INFO  http request method=GET path=/api/v1/items/{n} status=200 duration_ms={d}',
   'INFO  http request method=POST path=/api/v1/orders status=201 duration_ms={d}',
@@ -51,13 +62,7 @@ const LOG_TEMPLATES = [
 
 /** Server-log-like text: timestamps and a few repeating templates, as most text on disks is. */
 function logLines(length: number, seed: number): string {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x100000000;
-  };
+  const next = xorshift(seed);
   const lines: string[] = [];
   let size = 0;
   let clock = 1_767_225_600_000 + seed * 3_600_000;
@@ -73,13 +78,7 @@ function logLines(length: number, seed: number): string {
 
 /** English-like text with numbers and punctuation: compresses like real notes and logs do. */
 function prose(length: number, seed: number): string {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x100000000;
-  };
+  const next = xorshift(seed);
   const parts: string[] = [];
   let size = 0;
   while (size < length) {
