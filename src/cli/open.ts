@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backends/backend.js';
-import { DiscordBackend } from '../backends/discord/index.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 import { DEFAULT_COMPRESSION, type CompressionPolicy } from '../core/frame.js';
@@ -14,13 +13,17 @@ export const notice = (message: string): void => {
   process.stderr.write(`dos: ${message}\n`);
 };
 
-/** Picks the backend the configuration asks for. */
-export function backendFor(config: Config): { backend: Backend; indexPath: string } {
+/**
+ * Picks the backend the configuration asks for. The Discord backend is imported only when
+ * used: discord.js alone takes most of a second to load, which every local command would pay.
+ */
+export async function backendFor(config: Config): Promise<{ backend: Backend; indexPath: string }> {
   const wantsDiscord = config.backend ? config.backend === 'discord' : config.discordToken !== undefined;
   if (wantsDiscord) {
     if (!config.discordToken || !config.archiveChannelId) {
       throw new DosError(ErrorCodes.BAD_INPUT, 'the Discord backend needs both DISCORD_BOT_TOKEN and DISCORD_DRIVE_ARCHIVE_CHANNEL_ID (or set DOS_BACKEND=local)');
     }
+    const { DiscordBackend } = await import('../backends/discord/index.js');
     const backend = new DiscordBackend({
       token: config.discordToken,
       archiveChannelId: config.archiveChannelId,
@@ -52,7 +55,7 @@ export function compressionFor(config: Config): CompressionPolicy {
 
 /** Opens the configured store; `create` makes it on first use when USER_KEY is set (put, mount). */
 export async function openConfiguredStore(config: Config, create = false): Promise<Store> {
-  const { backend, indexPath } = backendFor(config);
+  const { backend, indexPath } = await backendFor(config);
   return openStore({ backend, indexPath, userKey: config.userKey, createIfMissing: create, notice, compression: compressionFor(config) });
 }
 
@@ -60,7 +63,7 @@ export async function initConfiguredStore(config: Config, noEncryption: boolean)
   if (!noEncryption && !config.userKey) {
     throw new DosError(ErrorCodes.KEY_REQUIRED, 'set USER_KEY (a long passphrase) to create an encrypted store, or pass --no-encryption to store your files unencrypted');
   }
-  const { backend, indexPath } = backendFor(config);
+  const { backend, indexPath } = await backendFor(config);
   return initStore({ backend, indexPath, userKey: noEncryption ? null : config.userKey!, notice });
 }
 

@@ -26,6 +26,9 @@ describe('the engine on the Discord backend', () => {
     expect(cards).toHaveLength(1);
     expect(cards[0]!.embeds[0]).toMatchObject({ title: `📦 Archive ${put.id}`, color: 0x2ecc71, footer: { text: 'Lot 1 • Uploader: dos' } });
     expect(emu.state.threads(emu.archiveChannelId).map((th) => th.name)).toContain(`${put.id} packs`);
+    // Upload first, commit after: the card existed (uploading) before any pack was posted.
+    expect(packs.every((p) => BigInt(p.messageId) > BigInt(cards[0]!.id))).toBe(true);
+    expect(cards[0]!.authorId).toBe(emu.botUser.id);
     // Several packs share a message when they arrive together.
     expect(new Set(packs.map((p) => p.messageId)).size).toBeLessThanOrEqual(packs.length);
 

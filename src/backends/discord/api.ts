@@ -1,4 +1,4 @@
-import { REST, type RawFile } from 'discord.js';
+import { REST, RESTEvents, type RawFile } from 'discord.js';
 import type { APIAttachment, APIChannel, APIGuild, APIMessage, APIUser } from 'discord.js';
 import { backendError } from './errors.js';
 import type { ResolvedDiscordOptions } from './options.js';
@@ -27,6 +27,8 @@ export interface CallOptions {
 export class DiscordApi {
   readonly rest: REST;
   private botUser: Promise<APIUser> | null = null;
+  /** Last seen bucket state per `METHOD path` (from X-RateLimit-* headers). */
+  private readonly buckets = new Map<string, { remaining: number; resetAt: number }>();
 
   constructor(private readonly options: ResolvedDiscordOptions) {
     this.rest = new REST({
@@ -36,6 +38,21 @@ export class DiscordApi {
       retries: 0,
       timeout: options.requestTimeoutMs,
     }).setToken(options.token);
+    // discord.js paces requests itself; we only read the same headers to decide which thread
+    // should take the next message (one whose bucket still has room).
+    this.rest.on(RESTEvents.Response, (request, response) => {
+      const remaining = Number(response.headers.get('x-ratelimit-remaining'));
+      const resetAfter = Number(response.headers.get('x-ratelimit-reset-after'));
+      if (!Number.isFinite(remaining) || !Number.isFinite(resetAfter) || response.headers.get('x-ratelimit-remaining') === null) return;
+      this.buckets.set(`${String(request.method).toUpperCase()} ${request.path}`, { remaining, resetAt: Date.now() + resetAfter * 1000 });
+    });
+  }
+
+  /** When a route's bucket has room again: now, or the time its window resets. */
+  readyAt(method: string, route: RouteLike): number {
+    const b = this.buckets.get(`${method.toUpperCase()} ${route}`);
+    if (!b || b.remaining > 0) return 0;
+    return b.resetAt;
   }
 
   get<T>(route: RouteLike, o: CallOptions): Promise<T> {

@@ -25,6 +25,12 @@ export class CdnReader {
   rangeIgnored = false;
   private readonly whole: LRUCache<string, Buffer>;
   private readonly wholeInFlight = new Map<string, Promise<Buffer>>();
+  /**
+   * Ranges recently answered from a kept whole pack. The engine asks for the same range again
+   * only when the bytes failed authentication (a download corrupted on the way), so a repeat
+   * is answered from a fresh download, never from the same kept copy.
+   */
+  private readonly servedFromWhole = new LRUCache<string, true>({ max: 1024 });
 
   constructor(private readonly urls: AttachmentUrls, private readonly retry: RetryPolicy, private readonly timeoutMs: number, wholeCacheBytes: number) {
     this.whole = new LRUCache<string, Buffer>({ maxSize: Math.max(1, wholeCacheBytes), sizeCalculation: (b) => Math.max(1, b.length) });
@@ -36,7 +42,13 @@ export class CdnReader {
     }
     if (length === 0) return Buffer.alloc(0);
     if (this.rangeIgnored || (offset === 0 && length === loc.size)) {
+      const key = `${loc.attachmentId}:${offset}:${length}`;
+      if (this.servedFromWhole.has(key)) {
+        this.servedFromWhole.delete(key);
+        this.whole.delete(loc.attachmentId);
+      }
       const body = await this.wholePack(loc);
+      this.servedFromWhole.set(key, true);
       return body.subarray(offset, offset + length);
     }
     return this.fetchChecked(loc, offset, length);

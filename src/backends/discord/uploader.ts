@@ -18,19 +18,23 @@ interface PendingPack {
 /** One thread packs are posted into: its own rate-limit bucket, one message in flight. */
 interface Lane {
   threadId: string;
-  queue: PendingPack[];
-  queuedBytes: number;
   /** A message is on its way (possibly waiting in discord.js for the bucket to refill). */
   sending: boolean;
-  /** Waiting briefly for the next message to fill up. */
-  linger: NodeJS.Timeout | null;
   dead: boolean;
 }
 
+/** An archive's upload state: packs waiting for a message, and the threads that send them. */
 interface ArchiveLanes {
   archiveId: string;
+  queue: PendingPack[];
+  queuedBytes: number;
   lanes: Lane[];
-  adding: Promise<Lane> | null;
+  adding: boolean;
+  /** Wakes dispatch when the first busy bucket refills. */
+  wake: NodeJS.Timeout | null;
+  /** Waiting briefly for a partly filled message to fill up. */
+  linger: NodeJS.Timeout | null;
+  lingered: boolean;
 }
 
 export interface UploaderHooks {
@@ -41,7 +45,7 @@ export interface UploaderHooks {
   packsPerMessage(): number;
   /** Called on a 413 for a single pack; returns the new, lower pack limit. */
   packRefused(packBytes: number): number;
-  /** How long a thread waits for a partly filled message to fill up. */
+  /** How long a partly filled message waits for more packs. */
   lingerMs: number;
 }
 
@@ -51,16 +55,18 @@ export interface UploaderHooks {
  * Throughput comes from parallelism across rate-limit buckets, never from ignoring a 429: each
  * thread is a channel with its own message-create bucket (about 5 per 5 s), so an archive's
  * packs are spread over up to `threadsPerArchive` threads (the card's thread plus extra ones,
- * opened only while every thread is busy). Each thread has at most one message in flight
- * (discord.js sends one request per bucket at a time anyway and waits ahead of an empty
- * bucket); packs that arrive meanwhile are batched into its next message, up to 10
- * attachments and 25 MiB per request, and a message that is not full waits `lingerMs` for
- * more (a bucket counts messages, not bytes). Every message carries a nonce derived from its pack
- * names with `enforce_nonce`, so a retry after a dropped response returns the message
- * already created instead of posting the packs twice.
+ * opened only while every thread is busy). Packs wait in one queue per archive; a thread takes
+ * the next message from it as soon as its previous one is done, so at most one message per
+ * thread is in flight (discord.js sends one request per bucket at a time anyway, and waits
+ * ahead of an empty bucket) and no pack waits behind a thread whose bucket is empty while
+ * another thread could send it. A message carries up to 10 attachments and 25 MiB, and one
+ * that is not full waits `lingerMs` for more (a bucket counts messages, not bytes). Every
+ * message carries a nonce derived from its pack names with `enforce_nonce`, so a retry after a
+ * dropped response returns the message already created instead of posting the packs twice.
  */
 export class PackUploader {
   private readonly archives = new Map<string, Promise<ArchiveLanes>>();
+  private readonly settled = new Map<string, ArchiveLanes>();
   /** Lowered after a 413 on a multi-pack request. */
   private requestBytes = MAX_REQUEST_BYTES - REQUEST_OVERHEAD;
 
@@ -69,33 +75,34 @@ export class PackUploader {
   put(pack: PackUpload): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const pending: PendingPack = { name: pack.name, data: pack.data, resolve, reject };
-      this.lanesOf(pack.archiveId)
-        .then((archive) => this.enqueue(archive, pending))
-        .catch(reject);
+      this.lanesOf(pack.archiveId).then((archive) => {
+        archive.queue.push(pending);
+        archive.queuedBytes += pending.data.length;
+        this.dispatch(archive);
+      }, reject);
     });
   }
 
   /** Threads with uploads in flight in this process (never deleted as empty meanwhile). */
   activeThreads(): Set<string> {
     const ids = new Set<string>();
-    for (const lanes of this.settled.values()) {
-      for (const lane of lanes.lanes) if (!lane.dead && (lane.sending || lane.queue.length > 0)) ids.add(lane.threadId);
+    for (const archive of this.settled.values()) {
+      const waiting = archive.queue.length > 0;
+      for (const lane of archive.lanes) if (!lane.dead && (lane.sending || waiting)) ids.add(lane.threadId);
     }
     return ids;
   }
 
   /** A thread was deleted (it held no packs any more): later uploads open another. */
   threadDeleted(threadId: string): void {
-    for (const lanes of this.settled.values()) for (const lane of lanes.lanes) if (lane.threadId === threadId) lane.dead = true;
+    for (const archive of this.settled.values()) for (const lane of archive.lanes) if (lane.threadId === threadId) lane.dead = true;
   }
-
-  private readonly settled = new Map<string, ArchiveLanes>();
 
   private lanesOf(archiveId: string): Promise<ArchiveLanes> {
     let archive = this.archives.get(archiveId);
     if (!archive) {
       archive = this.hooks.primaryThread(archiveId).then((threadId) => {
-        const lanes: ArchiveLanes = { archiveId, lanes: [newLane(threadId)], adding: null };
+        const lanes: ArchiveLanes = { archiveId, queue: [], queuedBytes: 0, lanes: [newLane(threadId)], adding: false, wake: null, linger: null, lingered: false };
         this.settled.set(archiveId, lanes);
         return lanes;
       });
@@ -105,106 +112,92 @@ export class PackUploader {
     return archive;
   }
 
-  private async enqueue(archive: ArchiveLanes, pack: PendingPack): Promise<void> {
-    const lane = await this.pickLane(archive);
-    lane.queue.push(pack);
-    lane.queuedBytes += pack.data.length;
-    this.pump(archive, lane);
-  }
-
-  /** An idle thread if there is one; else a new thread while allowed; else the least loaded. */
-  private async pickLane(archive: ArchiveLanes): Promise<Lane> {
-    const live = () => archive.lanes.filter((l) => !l.dead);
-    // First fill a message that is about to go, then an idle thread.
-    const filling = live().find((l) => !l.sending && l.queue.length > 0 && !this.full(l));
-    if (filling) return filling;
-    const idle = live().find((l) => !l.sending && l.queue.length === 0);
-    if (idle) return idle;
-    if (archive.adding) {
-      await archive.adding.catch(() => {});
-    } else if (live().length < this.hooks.threadsPerArchive || live().length === 0) {
-      archive.adding = this.addLane(archive).finally(() => {
-        archive.adding = null;
-      });
-      try {
-        return await archive.adding;
-      } catch (err) {
-        if (live().length === 0) throw err;
-        // Could not open another thread: share the ones we have.
-      }
-    }
-    const lanes = live();
-    if (lanes.length === 0) throw new DosError(ErrorCodes.BACKEND, `no thread to upload the packs of ${archive.archiveId} into`);
-    return lanes.reduce((a, b) => (b.queuedBytes < a.queuedBytes ? b : a));
-  }
-
-  private async addLane(archive: ArchiveLanes): Promise<Lane> {
-    const n = archive.lanes.length + 1;
-    const thread = await this.api.post<APIChannel>(Routes.threads(this.parentId), {
-      body: { name: `${archive.archiveId} packs ${n}`, type: 11, auto_archive_duration: 1440 },
-      what: `opening thread ${n} for the packs of ${archive.archiveId}`,
-    });
-    const lane = newLane(thread.id);
-    archive.lanes.push(lane);
-    return lane;
-  }
-
-  /** Whether the lane's queue already makes a full message. */
-  private full(lane: Lane): boolean {
-    const max = this.maxPerMessage();
-    return lane.queue.length >= max || (lane.queue.length > 0 && lane.queuedBytes >= this.requestBytes);
-  }
-
   private maxPerMessage(): number {
     return Math.max(1, Math.min(MAX_ATTACHMENTS_PER_MESSAGE, this.hooks.packsPerMessage()));
   }
 
-  /**
-   * Sends the lane's next message when it is full, or after lingering briefly for it to fill:
-   * the bucket allows a few messages per window whatever their size, so a message should carry
-   * as many packs as it can.
-   */
-  private pump(archive: ArchiveLanes, lane: Lane): void {
-    if (lane.sending || lane.queue.length === 0) return;
-    if (!this.full(lane) && this.hooks.lingerMs > 0) {
-      lane.linger ??= setTimeout(() => {
-        lane.linger = null;
-        this.send(archive, lane);
-      }, this.hooks.lingerMs);
-      return;
-    }
-    if (lane.linger) clearTimeout(lane.linger);
-    lane.linger = null;
-    this.send(archive, lane);
+  /** Whether the queue already makes a full message. */
+  private full(archive: ArchiveLanes): boolean {
+    return archive.queue.length >= this.maxPerMessage() || (archive.queue.length > 0 && archive.queuedBytes >= this.requestBytes);
   }
 
-  private send(archive: ArchiveLanes, lane: Lane): void {
-    if (lane.sending || lane.queue.length === 0) return;
-    lane.sending = true;
-    void this.sendNext(archive, lane).finally(() => {
-      lane.sending = false;
-      if (lane.dead) this.requeue(archive, lane.queue.splice(0), lane);
-      else this.pump(archive, lane);
+  /**
+   * Hands the queue's next messages to free threads whose bucket has room (a message given to a
+   * thread with an empty bucket would wait there while another thread could send it), opening
+   * another thread while all are busy.
+   */
+  private dispatch(archive: ArchiveLanes): void {
+    while (archive.queue.length > 0) {
+      const live = archive.lanes.filter((l) => !l.dead);
+      const free = live.filter((l) => !l.sending);
+      const now = Date.now();
+      const ready = free.find((l) => this.api.readyAt('POST', Routes.channelMessages(l.threadId)) <= now);
+      if (!ready) {
+        if (live.length < this.hooks.threadsPerArchive && !archive.adding) this.addLane(archive);
+        if (free.length > 0 && !archive.wake) {
+          const at = Math.min(...free.map((l) => this.api.readyAt('POST', Routes.channelMessages(l.threadId))));
+          archive.wake = setTimeout(() => {
+            archive.wake = null;
+            this.dispatch(archive);
+          }, Math.max(1, at - now));
+        }
+        return;
+      }
+      if (!this.full(archive) && this.hooks.lingerMs > 0 && !archive.lingered) {
+        archive.linger ??= setTimeout(() => {
+          archive.linger = null;
+          archive.lingered = true;
+          this.dispatch(archive);
+        }, this.hooks.lingerMs);
+        return;
+      }
+      if (archive.linger) clearTimeout(archive.linger);
+      archive.linger = null;
+      archive.lingered = false;
+      this.send(archive, ready, this.takeBatch(archive));
+    }
+  }
+
+  private addLane(archive: ArchiveLanes): void {
+    archive.adding = true;
+    const n = archive.lanes.length + 1;
+    this.api.post<APIChannel>(Routes.threads(this.parentId), {
+      body: { name: `${archive.archiveId} packs ${n}`, type: 11, auto_archive_duration: 1440 },
+      what: `opening thread ${n} for the packs of ${archive.archiveId}`,
+    }).then((thread) => {
+      archive.lanes.push(newLane(thread.id));
+    }, (err) => {
+      // Without another thread the ones we have share the work; with none, nothing can go.
+      if (archive.lanes.every((l) => l.dead)) for (const pack of archive.queue.splice(0)) pack.reject(err);
+    }).finally(() => {
+      archive.adding = false;
+      this.dispatch(archive);
     });
   }
 
-  private takeBatch(lane: Lane): PendingPack[] {
+  private takeBatch(archive: ArchiveLanes): PendingPack[] {
     const max = this.maxPerMessage();
     const batch: PendingPack[] = [];
     let bytes = 0;
-    while (lane.queue.length > 0 && batch.length < max) {
-      const next = lane.queue[0]!;
+    while (archive.queue.length > 0 && batch.length < max) {
+      const next = archive.queue[0]!;
       if (batch.length > 0 && bytes + next.data.length > this.requestBytes) break;
-      batch.push(lane.queue.shift()!);
+      batch.push(archive.queue.shift()!);
       bytes += next.data.length;
-      lane.queuedBytes -= next.data.length;
+      archive.queuedBytes -= next.data.length;
     }
     return batch;
   }
 
-  private async sendNext(archive: ArchiveLanes, lane: Lane): Promise<void> {
-    const batch = this.takeBatch(lane);
-    if (batch.length === 0) return;
+  private send(archive: ArchiveLanes, lane: Lane, batch: PendingPack[]): void {
+    lane.sending = true;
+    void this.post(archive, lane, batch).finally(() => {
+      lane.sending = false;
+      this.dispatch(archive);
+    });
+  }
+
+  private async post(archive: ArchiveLanes, lane: Lane, batch: PendingPack[]): Promise<void> {
     let message: APIMessage;
     try {
       message = await this.api.raw<APIMessage>('post', Routes.channelMessages(lane.threadId), {
@@ -229,14 +222,19 @@ export class PackUploader {
     }
   }
 
+  /** Puts packs back at the head of the queue (their order, and so their nonce, is kept). */
+  private putBack(archive: ArchiveLanes, batch: PendingPack[]): void {
+    archive.queue.unshift(...batch);
+    archive.queuedBytes += batch.reduce((s, p) => s + p.data.length, 0);
+  }
+
   private failed(archive: ArchiveLanes, lane: Lane, batch: PendingPack[], err: unknown): void {
     if (httpStatus(err) === 413 || discordCode(err) === DiscordCodes.ENTITY_TOO_LARGE) {
       if (batch.length > 1) {
         // The request was too large for this server: send smaller requests from now on.
         const bytes = batch.reduce((s, p) => s + p.data.length, 0);
         this.requestBytes = Math.max(1, Math.min(this.requestBytes, bytes - 1));
-        lane.queue.unshift(...batch);
-        lane.queuedBytes += bytes;
+        this.putBack(archive, batch);
         return;
       }
       const pack = batch[0]!;
@@ -244,25 +242,18 @@ export class PackUploader {
       return;
     }
     if (discordCode(err) === DiscordCodes.UNKNOWN_CHANNEL) {
-      // The thread was deleted under us (gc elsewhere): move its packs to another thread.
+      // The thread was deleted under us (gc elsewhere): its packs go to another thread.
       lane.dead = true;
-      this.requeue(archive, batch, lane);
+      this.putBack(archive, batch);
       return;
     }
     const wrapped = backendError(err, `uploading ${batch.length} pack(s) of ${archive.archiveId}`, { archive: archive.archiveId });
     for (const pack of batch) pack.reject(wrapped);
   }
-
-  private requeue(archive: ArchiveLanes, packs: PendingPack[], from: Lane): void {
-    from.queuedBytes = 0;
-    for (const pack of packs) {
-      this.enqueue(archive, pack).catch((err) => pack.reject(err));
-    }
-  }
 }
 
 function newLane(threadId: string): Lane {
-  return { threadId, queue: [], queuedBytes: 0, sending: false, linger: null, dead: false };
+  return { threadId, sending: false, dead: false };
 }
 
 /** Same packs, same nonce: a retried request is recognised by Discord as the same message. */
