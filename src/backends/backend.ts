@@ -59,6 +59,10 @@ export interface Backend {
 
   limits(): Promise<BackendLimits>;
 
+  /**
+   * Stores a pack and returns its locator. A pack refused as too large throws a DosError whose
+   * `details.maxPackBytes` says the size packs must stay under; the engine then re-packs.
+   */
   putPack(pack: PackUpload): Promise<string>;
   /** Reads a whole pack or one byte range of it. Must return exactly the bytes asked for or throw. */
   readPack(locator: string, range?: ByteRange): Promise<Buffer>;

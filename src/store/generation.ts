@@ -53,12 +53,22 @@ export async function uploadFiles(writer: PackWriter, source: InputSource, onByt
  * first, commit after: nothing published ever points at a pack that is not stored.
  */
 export async function publishGeneration(ctx: StoreContext, writer: PackWriter, target: GenerationTarget, entries: EntryRow[]): Promise<PublishedGeneration> {
-  // Every data pack but the one being filled must be uploaded before the manifest names them.
-  await writer.awaitUploads();
-  const manifest = buildManifest(ctx, writer, target, entries);
-  const sealed = await sealManifest(ctx, manifest);
-  const placed = await writer.appendSealed(sealed.frames);
-  await writer.finish();
+  let manifest: Manifest;
+  let sealed: Awaited<ReturnType<typeof sealManifest>>;
+  let placed: PlacedFrame[];
+  for (let attempt = 1; ; attempt++) {
+    // Every data pack but the one being filled must be uploaded before the manifest names them.
+    await writer.awaitUploads();
+    manifest = buildManifest(ctx, writer, target, entries);
+    sealed = await sealManifest(ctx, manifest);
+    placed = await writer.appendSealed(sealed.frames);
+    await writer.finish();
+    // If the backend refused the last pack as too large, its frames moved to other packs and
+    // this manifest names a pack that does not exist: describe the data again.
+    const moved = manifest.packs.some((p) => p.locator === null && !writer.packs.has(p.name));
+    if (!moved) break;
+    if (attempt === 3) throw new DosError(ErrorCodes.BACKEND, 'the backend kept refusing the last pack of this generation');
+  }
 
   const ref = manifestRefOf(manifest, placed, sealed.length, writer);
   const fileEntries = entries.filter((e) => e.type === 'file');

@@ -1,7 +1,8 @@
 import type { BackendLimits } from '../backends/backend.js';
 import { encodeBody, frameIdOf, sealBodyInto, sealedLength, type SealedFrame } from '../core/frame.js';
 import type { Encoded } from './input-source.js';
-import { PackBuilder } from '../core/pack.js';
+import { PACK_MAGIC, PackBuilder } from '../core/pack.js';
+import { DosError, ErrorCodes, isDosError } from '../core/errors.js';
 import type { NewFrame } from '../index/store-index.js';
 import { Window } from './concurrency.js';
 import { failpoint } from './failpoints.js';
@@ -47,7 +48,7 @@ export class PackWriter {
     private readonly ctx: StoreContext,
     private readonly archiveId: string,
     private readonly jobId: number | null,
-    private readonly limits: BackendLimits,
+    private limits: BackendLimits,
   ) {
     this.current = this.newBuilder();
     this.uploads = new Window(limits.uploadConcurrency);
@@ -109,26 +110,73 @@ export class PackWriter {
     const frames = this.currentFrames;
     this.currentFrames = [];
     await this.uploads.push(async () => {
-      const data = builder.finish();
-      const size = data.length;
-      let locator: string;
       try {
-        locator = await this.ctx.backend.putPack({ name: builder.name, data, archiveId: this.archiveId });
+        await this.upload(builder.name, builder.finish(), frames);
       } finally {
         this.spareBuffers.push(builder.release());
       }
-      failpoint('pack-stored');
-      // Recorded at once: a crash after this point leaves a pack the journal and gc know about.
-      this.ctx.index.recordPack({ id: builder.name, locator, size, archiveId: this.archiveId, jobId: this.jobId }, frames);
-      this.packs.set(builder.name, { name: builder.name, locator, size });
-      failpoint('pack-recorded');
     });
     this.current = this.newBuilder();
   }
 
+  /**
+   * Uploads one pack and records it. A backend that refuses the pack as too large (Discord's
+   * 413 on a server with a lower limit than it advertised) says how large packs may be
+   * (`details.maxPackBytes`): the pack's sealed frames are then re-packed into smaller packs,
+   * without sealing anything again, and later packs are built at the new size.
+   */
+  private async upload(name: string, data: Buffer, frames: NewFrame[]): Promise<void> {
+    let locator: string;
+    try {
+      locator = await this.ctx.backend.putPack({ name, data, archiveId: this.archiveId });
+    } catch (err) {
+      const limit = isDosError(err) ? err.details.maxPackBytes : undefined;
+      if (typeof limit !== 'number' || limit >= data.length) throw err;
+      this.limits = { ...this.limits, maxPackBytes: limit };
+      for (const part of this.split(data, frames, limit)) await this.upload(part.name, part.data, part.frames);
+      return;
+    }
+    failpoint('pack-stored');
+    // Recorded at once: a crash after this point leaves a pack the journal and gc know about.
+    this.ctx.index.recordPack({ id: name, locator, size: data.length, archiveId: this.archiveId, jobId: this.jobId }, frames);
+    this.packs.set(name, { name, locator, size: data.length });
+    failpoint('pack-recorded');
+  }
+
+  /** Copies a refused pack's frames into packs of at most `limit` bytes, re-placing them. */
+  private split(data: Buffer, frames: NewFrame[], limit: number): Array<{ name: string; data: Buffer; frames: NewFrame[] }> {
+    const parts: Array<{ name: string; data: Buffer; frames: NewFrame[] }> = [];
+    let builder: PackBuilder | null = null;
+    let moved: NewFrame[] = [];
+    const close = () => {
+      if (builder && !builder.isEmpty) parts.push({ name: builder.name, data: builder.finish(), frames: moved });
+    };
+    for (const frame of frames) {
+      if (PACK_MAGIC.length + frame.storedLength > limit) {
+        throw new DosError(ErrorCodes.BACKEND, `the backend now takes packs of at most ${limit} bytes, smaller than one frame (${frame.storedLength} bytes)`, { maxPackBytes: limit });
+      }
+      if (!builder || !builder.fits(frame.storedLength)) {
+        close();
+        builder = new PackBuilder(Buffer.allocUnsafe(limit));
+        moved = [];
+      }
+      const offset = builder.append(data.subarray(frame.offset, frame.offset + frame.storedLength));
+      moved.push({ ...frame, offset });
+      const placed = this.placed.get(frame.id.toString('hex'));
+      if (placed) {
+        placed.packName = builder.name;
+        placed.offset = offset;
+      }
+    }
+    close();
+    return parts;
+  }
+
   /** Pack buffers are recycled: at most uploadConcurrency + 1 of them ever exist. */
   private newBuilder(): PackBuilder {
-    return new PackBuilder(this.spareBuffers.pop() ?? Buffer.allocUnsafe(this.limits.maxPackBytes));
+    const buffer = this.spareBuffers.pop() ?? Buffer.allocUnsafe(this.limits.maxPackBytes);
+    // A recycled buffer may be larger than the backend now allows (after a refusal).
+    return new PackBuilder(buffer.length > this.limits.maxPackBytes ? buffer.subarray(0, this.limits.maxPackBytes) : buffer);
   }
 
   /** Waits until every frame is packed and every flushed pack uploaded; the current pack stays open. */

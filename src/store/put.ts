@@ -65,13 +65,14 @@ export async function writeArchiveGeneration(ctx: StoreContext, target: PutTarge
   const writer = new PackWriter(ctx, archiveId, target.jobId, await ctx.backend.limits());
   const totalBytes = source.totalBytes;
   const fileCount = source.entries.filter((e) => e.type === 'file').length;
+  const fileNames = source.entries.filter((e) => !e.path.includes('/')).map((e) => (e.type === 'dir' ? `${e.path}/` : e.path));
   let doneBytes = 0;
   const contents = await uploadFiles(writer, source, (n) => {
     doneBytes += n;
     onProgress?.(doneBytes, totalBytes);
     ctx.backend.showProgress?.(archiveId, {
       name, lot, createdAt, status: 'uploading', files: fileCount, bytes: totalBytes,
-      storedBytes: writer.storedBytes, packs: writer.packs.size, fileNames: [], progress: { done: doneBytes, total: totalBytes },
+      storedBytes: writer.storedBytes, packs: writer.packs.size, fileNames, progress: { done: doneBytes, total: totalBytes },
     });
   });
   const entries = source.entries.map((e) => toEntryRow(e, contents.get(e.path)));

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileS
 import { join } from 'node:path';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { encodeRecord, signRecord } from '../../src/core/archive-record.js';
-import { isDosError } from '../../src/core/errors.js';
+import { DosError, ErrorCodes, isDosError } from '../../src/core/errors.js';
 import type { Manifest } from '../../src/core/manifest.js';
 import { openStore } from '../../src/store/open-store.js';
 import { sealManifest } from '../../src/store/manifest-io.js';
@@ -217,5 +217,31 @@ describe('restoring', () => {
     } finally {
       execFileSync('umount', [mountpoint]);
     }
+  });
+});
+
+describe('a backend that takes smaller packs than it said', () => {
+  it('re-packs a refused pack into smaller ones and the archive still restores', async () => {
+    const t = await makeTestStore({ frameSize: FRAME });
+    const backend = t.store.ctx.backend;
+    const realPut = backend.putPack.bind(backend);
+    const limit = 3 * FRAME;
+    let refused = 0;
+    backend.putPack = async (pack) => {
+      if (pack.data.length > limit) {
+        refused++;
+        throw new DosError(ErrorCodes.BACKEND, 'too large (413)', { maxPackBytes: limit });
+      }
+      return realPut(pack);
+    };
+    const src = tempDir();
+    writeTree(src, { 'a.bin': noise(10 * FRAME, 11), 'b.txt': 'small' });
+    const put = await t.store.put([src]);
+    expect(refused).toBeGreaterThan(0);
+    expect(put.attachments).toBeGreaterThanOrEqual(4);
+    const out = join(tempDir(), 'out');
+    await t.store.get(put.id, out);
+    expect(snapshot(out)).toEqual(snapshot(src));
+    expect((await t.store.verify(put.id, true)).ok).toBe(true);
   });
 });
