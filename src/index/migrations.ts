@@ -87,4 +87,19 @@ export const MIGRATIONS: string[] = [
     acquired_at INTEGER NOT NULL
   );
   `,
+  /* 3: the mount's change queue (src/index/mount-queue.ts): every change made through
+     dos mount, in order, until an applyChanges that includes it has committed */ `
+  CREATE TABLE mount_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    archive_id TEXT NOT NULL,
+    change TEXT NOT NULL,                -- JSON TreeChange (store/tree-change.ts)
+    staging TEXT,                        -- the staging file a put-file reads (deleted after commit)
+    size INTEGER NOT NULL DEFAULT 0,     -- bytes of that file
+    pid INTEGER NOT NULL,                -- the mount process that owns the row
+    host TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, -- applyChanges calls that included it
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX mount_queue_by_owner ON mount_queue (pid, host);
+  `,
 ];

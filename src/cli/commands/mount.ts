@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DosError, ErrorCodes } from '../../core/errors.js';
+import { mountFilesystem, prepareMountpoint } from '../../fs/mount.js';
+import { CountingBackend } from '../../store/mount/counting-backend.js';
+import { removeMountInfo, runningMounts, writeMountInfo, type MountInfo } from '../../store/mount/runtime.js';
+import { MountSession } from '../../store/mount/session.js';
+import type { Config } from '../config.js';
+import { notice, openConfiguredStore } from '../open.js';
+
+const MB = 1024 * 1024;
+
+function megabytes(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new DosError(ErrorCodes.BAD_INPUT, `${name} must be a number of MiB, not "${raw}"`);
+  return Math.floor(n * MB);
+}
+
+export function registerMount(program: Command, config: () => Config): void {
+  program
+    .command('mount')
+    .description('show every archive as a folder at MOUNTPOINT (FUSE); runs until Ctrl-C, which unmounts')
+    .argument('<mountpoint>', 'an empty folder (created if missing)')
+    .action(async (mountpoint: string) => {
+      const cfg = config();
+      const dir = resolve(mountpoint);
+      const live = runningMounts(cfg.home).some((m) => m.mountpoint === dir && m.host === hostname());
+      const { recovered } = prepareMountpoint(dir, live);
+      if (recovered) notice(`recovered a stale mount at ${dir} (a previous dos mount did not exit cleanly)`);
+
+      const store = await openConfiguredStore(cfg, true);
+      const counting = new CountingBackend(store.ctx.backend);
+      store.ctx.backend = counting;
+      const remote = counting.kind !== 'local';
+      const session = new MountSession(store.ctx, {
+        stagingDir: join(cfg.home, 'staging'),
+        cacheBytes: megabytes('DOS_CACHE_MB', 256 * MB),
+        // A disk cache of a local folder would only copy it: on by default for remote backends.
+        diskCacheDir: join(cfg.home, 'cache', 'frames'),
+        diskCacheBytes: megabytes('DOS_DISK_CACHE_MB', remote ? 2048 * MB : 0),
+        // Changes made within this window are committed as one generation (tests stretch it).
+        batchDelayMs: Number(process.env.DOS_MOUNT_BATCH_MS ?? 500),
+        maxBatchDelayMs: Math.max(2000, Number(process.env.DOS_MOUNT_BATCH_MS ?? 500)),
+        log: notice,
+      });
+      const { resumed } = session.start();
+      if (resumed > 0) notice(`${resumed} change(s) queued by an earlier mount will be committed now`);
+
+      let mounted;
+      try {
+        mounted = await mountFilesystem(session, dir, notice);
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+      const startedAt = new Date().toISOString();
+      const publish = () => {
+        const c = session.cacheStats();
+        const info: MountInfo = {
+          pid: process.pid, host: hostname(), mountpoint: dir, backend: counting.description, startedAt, updatedAt: new Date().toISOString(),
+          pending: session.pendingCounts(), committedChanges: session.committedChanges,
+          cache: { memoryBytes: c.memoryBytes, memoryMaxBytes: c.memoryMaxBytes, diskBytes: c.diskBytes, diskMaxBytes: c.diskMaxBytes, hits: c.hits, misses: c.misses },
+          backendReads: { requests: counting.reads, bytes: counting.readBytes },
+        };
+        writeMountInfo(cfg.home, info);
+      };
+      publish();
+      const ticker = setInterval(publish, 500);
+      const archives = store.listArchives().filter((a) => a.generation !== null).length;
+      process.stdout.write(`dos: mounted ${archives} archive(s) from the ${counting.description} at ${dir} (Ctrl-C unmounts)\n`);
+
+      await new Promise<void>((done) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) {
+            notice(`${signal} again: exiting now; uncommitted changes stay queued for the next dos mount`);
+            removeMountInfo(cfg.home);
+            process.exit(130);
+          }
+          stopping = true;
+          void (async () => {
+            await mounted.unmount();
+            const pending = session.pendingCounts();
+            if (pending.changes > 0) notice(`unmounted ${dir}; committing ${pending.changes} queued change(s) (${pending.files} file(s)) first (Ctrl-C again to leave them queued)`);
+            const drained = await session.close((megabytes('DOS_UNMOUNT_WAIT_S', 600 * MB) / MB) * 1000);
+            if (!drained) notice('some changes are still queued; the next dos mount (or dos resume) commits them');
+            clearInterval(ticker);
+            removeMountInfo(cfg.home);
+            await store.close();
+            notice(`unmounted ${dir}`);
+            done();
+          })();
+        };
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGHUP', () => stop('SIGHUP'));
+      });
+    });
+}

@@ -1,0 +1,97 @@
+import { DosError } from '../../core/errors.js';
+import type { FrameLocation } from '../../index/store-index.js';
+import type { FrameCache } from './frame-cache.js';
+
+/** How far a sequential reader's read-ahead reaches, in frames (grows from 2 up to this). */
+export const MAX_READ_AHEAD_FRAMES = 16;
+
+/**
+ * Random access to one committed file through the frame cache: a read maps to the frames that
+ * cover it (and nothing more); a reader that keeps reading where it stopped gets read-ahead of
+ * the next frames, growing with the streak. One per open file handle.
+ */
+export class FileReader {
+  readonly size: number;
+  private readonly starts: number[] = [];
+  private nextExpected = -1;
+  private streak = 0;
+  private prefetchedUpTo = -1;
+
+  constructor(
+    private readonly cache: FrameCache,
+    private readonly frames: FrameLocation[],
+    readonly where: { archive: string; path: string },
+    private readonly maxAhead = MAX_READ_AHEAD_FRAMES,
+  ) {
+    let offset = 0;
+    for (const f of frames) {
+      this.starts.push(offset);
+      offset += f.plainLength;
+    }
+    this.size = offset;
+  }
+
+  /** Index of the frame holding byte `pos` (pos < size). */
+  private frameAt(pos: number): number {
+    let lo = 0;
+    let hi = this.frames.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Copies up to `length` bytes at `pos` into `target`; returns how many (0 at the end).
+   * A frame that fails authentication rejects with a DosError naming the file and offset.
+   */
+  async readInto(target: Buffer, pos: number, length: number): Promise<number> {
+    if (pos >= this.size || length <= 0) return 0;
+    const end = Math.min(this.size, pos + length);
+    const first = this.frameAt(pos);
+    const last = this.frameAt(end - 1);
+    this.track(pos, end, last);
+    const parts = this.cache.getMany(this.frames.slice(first, last + 1));
+    let written = 0;
+    for (let i = first; i <= last; i++) {
+      let plain: Buffer;
+      try {
+        plain = await parts[i - first]!;
+      } catch (err) {
+        throw this.describe(err, this.starts[i]!);
+      }
+      const from = Math.max(pos, this.starts[i]!) - this.starts[i]!;
+      const to = Math.min(end, this.starts[i]! + plain.length) - this.starts[i]!;
+      plain.copy(target, written, from, to);
+      written += to - from;
+    }
+    return written;
+  }
+
+  private track(pos: number, end: number, last: number): void {
+    this.streak = pos === this.nextExpected ? this.streak + 1 : 0;
+    this.nextExpected = end;
+    if (this.streak === 0) {
+      this.prefetchedUpTo = last;
+      return;
+    }
+    // Refill in whole windows once half of the read-ahead is used: few, large ranged reads.
+    const ahead = Math.min(this.maxAhead, 1 + this.streak);
+    if (this.prefetchedUpTo - last >= Math.ceil(ahead / 2)) return;
+    const from = Math.max(last + 1, this.prefetchedUpTo + 1);
+    const upTo = Math.min(this.frames.length - 1, from + ahead - 1);
+    if (from > upTo) return;
+    this.prefetchedUpTo = upTo;
+    this.cache.prefetch(this.frames.slice(from, upTo + 1));
+  }
+
+  private describe(err: unknown, frameStart: number): unknown {
+    const { archive, path } = this.where;
+    if (err instanceof DosError) {
+      return new DosError(err.code, `${archive}/${path} at byte ${frameStart}: ${err.message}`, { ...err.details, archive, path, offset: frameStart }, { cause: err });
+    }
+    return err;
+  }
+}

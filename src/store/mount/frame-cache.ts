@@ -1,0 +1,181 @@
+import { LRUCache } from 'lru-cache';
+import type { Backend } from '../../backends/backend.js';
+import { openFrame } from '../../core/frame.js';
+import type { KeySet } from '../../core/keyring.js';
+import type { FrameLocation } from '../../index/store-index.js';
+import { groupIntoRuns } from '../frame-reader.js';
+import type { DiskCache } from './disk-cache.js';
+
+export interface FrameCacheStats {
+  /** Plaintext bytes held in memory, and the bound. */
+  memoryBytes: number;
+  memoryMaxBytes: number;
+  diskBytes: number;
+  diskMaxBytes: number;
+  hits: number;
+  misses: number;
+  /** Ranged reads sent to the backend, and the bytes they returned. */
+  fetches: number;
+  fetchedBytes: number;
+}
+
+interface Deferred {
+  promise: Promise<Buffer>;
+  resolve: (b: Buffer) => void;
+  reject: (e: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: (b: Buffer) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<Buffer>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // observed by whoever awaits it
+  return { promise, resolve, reject };
+}
+
+/**
+ * Decrypted frames for the mount: an in-memory LRU bounded in bytes (plaintext), in front of
+ * an optional on-disk cache of ciphertext, in front of the backend. Concurrent requests for a
+ * frame share one fetch; frames adjacent in a pack that are missed together are fetched with
+ * one ranged read. Every frame is authenticated (openFrame) before it enters the memory cache.
+ */
+export class FrameCache {
+  private readonly memory: LRUCache<string, Buffer>;
+  private readonly inflight = new Map<string, Promise<Buffer>>();
+  private counters = { hits: 0, misses: 0, fetches: 0, fetchedBytes: 0 };
+
+  constructor(
+    private readonly source: { backend: Backend; keys: KeySet },
+    readonly maxBytes: number,
+    private readonly disk?: DiskCache,
+  ) {
+    this.memory = new LRUCache<string, Buffer>({ maxSize: Math.max(1, maxBytes), sizeCalculation: (b) => Math.max(1, b.length) });
+  }
+
+  stats(): FrameCacheStats {
+    return {
+      memoryBytes: this.memory.calculatedSize, memoryMaxBytes: this.maxBytes,
+      diskBytes: this.disk?.bytes ?? 0, diskMaxBytes: this.disk?.maxBytes ?? 0,
+      ...this.counters,
+    };
+  }
+
+  /** Whether a frame is in memory (no fetch needed). */
+  has(frame: FrameLocation): boolean {
+    return this.memory.has(frame.id.toString('hex'));
+  }
+
+  /** One frame's plaintext. */
+  get(frame: FrameLocation): Promise<Buffer> {
+    return this.getMany([frame])[0]!;
+  }
+
+  /**
+   * The plaintext of each frame, in the order given (file order, so adjacent frames of one pack
+   * group into one ranged read). Rejections are per frame.
+   */
+  getMany(frames: FrameLocation[]): Array<Promise<Buffer>> {
+    const out: Array<Promise<Buffer>> = [];
+    const missing: Array<{ frame: FrameLocation; hex: string; d: Deferred }> = [];
+    const seen = new Map<string, Promise<Buffer>>();
+    for (const frame of frames) {
+      const hex = frame.id.toString('hex');
+      const already = seen.get(hex);
+      if (already) {
+        out.push(already);
+        continue;
+      }
+      const cached = this.memory.get(hex);
+      let p: Promise<Buffer>;
+      if (cached) {
+        this.counters.hits++;
+        p = Promise.resolve(cached);
+      } else {
+        const flying = this.inflight.get(hex);
+        if (flying) {
+          this.counters.hits++;
+          p = flying;
+        } else {
+          this.counters.misses++;
+          const d = deferred();
+          this.inflight.set(hex, d.promise);
+          missing.push({ frame, hex, d });
+          p = d.promise;
+        }
+      }
+      seen.set(hex, p);
+      out.push(p);
+    }
+    if (missing.length > 0) void this.load(missing);
+    return out;
+  }
+
+  /** Starts fetching frames without waiting (read-ahead); failures surface when they are read. */
+  prefetch(frames: FrameLocation[]): void {
+    const wanted = frames.filter((f) => {
+      const hex = f.id.toString('hex');
+      return !this.memory.has(hex) && !this.inflight.has(hex);
+    });
+    if (wanted.length > 0) for (const p of this.getMany(wanted)) p.catch(() => {});
+  }
+
+  private settle(hex: string, d: Deferred, result: { plain?: Buffer; error?: unknown }): void {
+    this.inflight.delete(hex);
+    if (result.plain) {
+      this.memory.set(hex, result.plain);
+      d.resolve(result.plain);
+    } else {
+      d.reject(result.error);
+    }
+  }
+
+  private async load(missing: Array<{ frame: FrameLocation; hex: string; d: Deferred }>): Promise<void> {
+    let remote = missing;
+    if (this.disk) {
+      remote = [];
+      await Promise.all(missing.map(async (m) => {
+        const stored = await this.disk!.get(m.hex);
+        if (!stored) {
+          remote.push(m);
+          return;
+        }
+        try {
+          this.settle(m.hex, m.d, { plain: await openFrame(this.source.keys, m.frame.id, stored, m.frame.plainLength) });
+        } catch {
+          this.disk!.drop(m.hex); // damaged cache file: fetch it again
+          remote.push(m);
+        }
+      }));
+      const order = new Map(missing.map((m, i) => [m, i] as const));
+      remote.sort((a, b) => order.get(a)! - order.get(b)!);
+    }
+    if (remote.length === 0) return;
+    const byFrame = new Map(remote.map((m) => [m.frame, m] as const));
+    await Promise.all(groupIntoRuns(remote.map((m) => m.frame)).map(async (run) => {
+      let bytes: Buffer;
+      try {
+        this.counters.fetches++;
+        bytes = await this.source.backend.readPack(run.locator, { offset: run.offset, length: run.length });
+        this.counters.fetchedBytes += bytes.length;
+      } catch (error) {
+        for (const f of run.frames) { const m = byFrame.get(f)!; this.settle(m.hex, m.d, { error }); }
+        return;
+      }
+      await Promise.all(run.frames.map(async (f) => {
+        const m = byFrame.get(f)!;
+        const start = f.offset - run.offset;
+        const stored = bytes.subarray(start, start + f.storedLength);
+        try {
+          const plain = await openFrame(this.source.keys, f.id, stored, f.plainLength);
+          this.settle(m.hex, m.d, { plain });
+          if (this.disk) void this.disk.put(m.hex, Buffer.from(stored));
+        } catch (error) {
+          this.settle(m.hex, m.d, { error });
+        }
+      }));
+    }));
+  }
+}
