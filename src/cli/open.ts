@@ -67,6 +67,11 @@ export async function initConfiguredStore(config: Config, noEncryption: boolean)
   return initStore({ backend, indexPath, userKey: noEncryption ? null : config.userKey!, notice });
 }
 
+/** Where the mount keeps staged files until they are uploaded. */
+export function stagingDirOf(config: Config): string {
+  return join(config.home, 'staging');
+}
+
 /** Opens the store, runs `fn`, and always closes it. */
 export async function withStore<T>(config: Config, create: boolean, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openConfiguredStore(config, create);

@@ -45,6 +45,23 @@ describe.skipIf(!hasFuse)('dos mount: crashes and concurrent writers', () => {
     expect(status.pendingUploads).toBe(0);
   });
 
+  it('after kill -9 of the mount, dos resume commits what was queued without mounting', async () => {
+    const { mount, dos } = makeHome({ DOS_MOUNT_BATCH_MS: '5000' }); // nothing commits before the kill
+    const expected = tempDir();
+    writeTree(expected, { 'a.bin': noise(2 * MiB, 31), 'b.txt': 'closed, not yet uploaded' });
+    const m = await mount();
+    mkdirSync(m.path('queued'));
+    expect(sh(`cp -r ${expected}/. ${m.path('queued')}/`).code).toBe(0);
+    await m.kill9();
+    fusermount(m.dir);
+    const resumed = await dos(['resume', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).mountQueue.changes).toBeGreaterThanOrEqual(2);
+    const out = join(tempDir(), 'out');
+    expect((await dos(['get', 'queued', out])).code).toBe(0);
+    expect(snapshot(out)).toEqual(snapshot(expected));
+  });
+
   it('a stale mount left by a crash is recovered by the next dos mount', async () => {
     const { mount } = makeHome();
     const m = await mount();

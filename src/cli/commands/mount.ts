@@ -7,7 +7,7 @@ import { CountingBackend } from '../../store/mount/counting-backend.js';
 import { removeMountInfo, runningMounts, writeMountInfo, type MountInfo } from '../../store/mount/runtime.js';
 import { MountSession } from '../../store/mount/session.js';
 import type { Config } from '../config.js';
-import { notice, openConfiguredStore } from '../open.js';
+import { notice, openConfiguredStore, stagingDirOf } from '../open.js';
 
 const MB = 1024 * 1024;
 
@@ -36,7 +36,7 @@ export function registerMount(program: Command, config: () => Config): void {
       store.ctx.backend = counting;
       const remote = counting.kind !== 'local';
       const session = new MountSession(store.ctx, {
-        stagingDir: join(cfg.home, 'staging'),
+        stagingDir: stagingDirOf(cfg),
         cacheBytes: megabytes('DOS_CACHE_MB', 256 * MB),
         // A disk cache of a local folder would only copy it: on by default for remote backends.
         diskCacheDir: join(cfg.home, 'cache', 'frames'),

@@ -3,7 +3,8 @@ import { DosError, ErrorCodes } from '../../core/errors.js';
 import type { ResumeOutcome } from '../../store/resume.js';
 import type { Config } from '../config.js';
 import { formatBytes, printJson } from '../format.js';
-import { notice, withStore } from '../open.js';
+import { finishMountQueue } from '../../store/mount/finish-queue.js';
+import { notice, stagingDirOf, withStore } from '../open.js';
 import { progressBar } from '../progress.js';
 
 export function registerResume(program: Command, config: () => Config): void {
@@ -15,11 +16,18 @@ export function registerResume(program: Command, config: () => Config): void {
       await withStore(config(), false, async (store) => {
         const bar = progressBar('resume', !opts.json);
         const outcomes = await store.resume(bar.update).finally(bar.stop);
-        if (opts.json) printJson(outcomes);
-        else if (outcomes.length === 0) process.stdout.write('nothing to resume\n');
-        else for (const o of outcomes) process.stdout.write(`${describeOutcome(o)}\n`);
+        // Files closed in a mount that was killed before they were uploaded.
+        const mountQueue = await finishMountQueue(store.ctx, stagingDirOf(config()), notice);
+        if (opts.json) printJson({ puts: outcomes, mountQueue });
+        else if (outcomes.length === 0 && mountQueue.changes === 0) process.stdout.write('nothing to resume\n');
+        else {
+          for (const o of outcomes) process.stdout.write(`${describeOutcome(o)}\n`);
+          if (mountQueue.changes > 0) process.stdout.write(`committed ${mountQueue.changes} change(s) a mount left queued${mountQueue.drained ? '' : ' (some are still pending)'}\n`);
+        }
         const failed = outcomes.filter((o) => !o.completed);
-        if (failed.length > 0) throw new DosError(ErrorCodes.BACKEND, `${failed.length} upload(s) could not be finished; run dos resume again`, { quiet: opts.json === true });
+        if (failed.length > 0 || !mountQueue.drained) {
+          throw new DosError(ErrorCodes.BACKEND, 'some uploads could not be finished; run dos resume again', { quiet: opts.json === true });
+        }
       });
     });
 }
