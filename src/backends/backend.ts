@@ -52,6 +52,55 @@ export interface ArchiveDisplay {
   progress?: { done: number; total: number };
 }
 
+/**
+ * An archive the Python seed made (legacy-format.md §3.2–3.3), as its card describes it. Only
+ * cards the bot itself wrote are listed; counts are the card's (null when the card has none).
+ */
+export interface SeedArchiveListing {
+  /** Normalised `#DDMMYY-NN`. */
+  archiveId: string;
+  cardMessageId: string;
+  /** The thread holding the chunk attachments, or null when the card names none. */
+  threadId: string | null;
+  lot: number | null;
+  /** The card's `timestamp` as written (seed local time `YYYY-MM-DD HH:MM:SS`), if any. */
+  timestamp: string | null;
+  /** Epoch ms: the card's timestamp, else the card message's creation time. */
+  createdAt: number;
+  /** The card's status word, lower-cased (`success`, `partial`, `failed`...). */
+  status: string;
+  fileCount: number | null;
+  /** The seed's total_size_bytes: processed (chunk + manifest) bytes, not original sizes. */
+  totalSizeBytes: number | null;
+  chunkCount: number | null;
+  filesDisplay: string[];
+}
+
+/** One attachment in a seed archive's thread (written by the bot), its name already validated. */
+export interface SeedAttachment {
+  name: string;
+  size: number;
+}
+
+export interface SeedThreadListing {
+  /** Distinct names, oldest message first (the seed's download order); duplicates keep the oldest. */
+  attachments: SeedAttachment[];
+  /** Attachments whose names could escape a folder (`..`, `/`, NUL...): never written anywhere. */
+  refused: Array<{ name: string; reason: string }>;
+  /** Attachments posted by someone other than the bot: ignored. */
+  foreign: number;
+}
+
+export interface SeedDownloadResult {
+  /** Names fetched in this call. */
+  downloaded: string[];
+  /** Names already present with the right size (a re-run resumes). */
+  reused: string[];
+  /** Names asked for that the thread does not hold (or not with the size asked). */
+  missing: string[];
+  bytes: number;
+}
+
 export interface Backend {
   readonly kind: 'local' | 'discord';
   /** For messages: "local store at /home/me/.local/share/dos/store". */
@@ -82,6 +131,17 @@ export interface Backend {
   showProgress?(archiveId: string, display: ArchiveDisplay): void;
   listRecords(): Promise<Array<{ archiveId: string; data: Buffer }>>;
   deleteRecord(archiveId: string): Promise<void>;
+
+  /** Archives the Python seed made in this backend (Discord only): bot-written cards, newest card per id. */
+  listSeedArchives?(): Promise<SeedArchiveListing[]>;
+  /** The attachments of a seed archive's thread (fresh from the backend, bot-written only). */
+  listSeedThread?(threadId: string): Promise<SeedThreadListing>;
+  /**
+   * Downloads the named attachments of a seed thread into `dir` (created if needed). Each file
+   * is written under a temporary name and renamed once complete with its declared size; a file
+   * already there with that size is kept. `size` (when given) must match the attachment.
+   */
+  downloadSeedFiles?(threadId: string, dir: string, files: Array<{ name: string; size?: number | null }>, onBytes?: (bytes: number) => void): Promise<SeedDownloadResult>;
 
   close(): Promise<void>;
 }

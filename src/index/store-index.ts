@@ -129,6 +129,8 @@ export class StoreIndex {
       archivesByName: db.prepare<[string], RawArchive>('SELECT * FROM archives WHERE name = ? ORDER BY lot'),
       listArchives: db.prepare<[], RawArchive>('SELECT * FROM archives ORDER BY lot'),
       setStatus: db.prepare('UPDATE archives SET status = ?, updated_at = ? WHERE id = ?'),
+      archiveByLot: db.prepare<[number], RawArchive>('SELECT * FROM archives WHERE lot = ?'),
+      setLot: db.prepare('UPDATE archives SET lot = ? WHERE id = ?'),
       deleteArchive: db.prepare('DELETE FROM archives WHERE id = ?'),
       insertGeneration: db.prepare('INSERT OR REPLACE INTO generations(archive_id, generation, created_at, files, bytes, stored_bytes, manifest_ref) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       getGeneration: db.prepare<[string, number], { archive_id: string; generation: number; created_at: number; files: number; bytes: number; stored_bytes: number; manifest_ref: string }>(
@@ -201,6 +203,17 @@ export class StoreIndex {
 
   listArchives(): ArchiveRow[] {
     return this.stmts.listArchives.all().map(toArchive);
+  }
+
+  /** The archive holding a lot number (lots are unique in the index). */
+  archiveWithLot(lot: number): ArchiveRow | undefined {
+    const row = this.stmts.archiveByLot.get(lot);
+    return row && toArchive(row);
+  }
+
+  /** Moves an archive to another lot number (a seed archive making room for a v4 one). */
+  setArchiveLot(id: string, lot: number): void {
+    this.stmts.setLot.run(lot, id);
   }
 
   setArchiveStatus(id: string, status: ArchiveStatus): void {

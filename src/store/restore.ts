@@ -9,10 +9,15 @@ import { forEachLimited } from './concurrency.js';
 import type { ProgressFn, StoreContext } from './context.js';
 import { readFrames } from './frame-reader.js';
 import { frameLocations, requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
+import { getSeedArchive } from './seed-archives.js';
 
 export interface GetOptions {
   force?: boolean;
   onProgress?: ProgressFn;
+  /** Seed archives only: the seed's USER_KEY (the same passphrase as the store's). */
+  userKey?: string;
+  /** Seed archives only: where the thread is downloaded (default: next to the index). */
+  workDir?: string;
 }
 
 export interface GetResult {
@@ -34,6 +39,7 @@ export async function getArchive(ctx: StoreContext, target: string, dest: string
   const { archive: archiveText, path } = splitArchivePath(target);
   const archive = resolveArchive(ctx, archiveText);
   requireReadable(archive);
+  if (archive.kind === 'seed') return getSeedArchive(ctx, archive, path, dest, options);
   const plan = await planRestore(ctx, archive.id, archive.name, path, dest);
   const alreadyThere = await checkDestination(plan, options.force === true);
 

@@ -9,6 +9,7 @@ import { requireReadable, resolveArchive, splitArchivePath } from './resolve.js'
 import { getArchive, type GetOptions, type GetResult } from './restore.js';
 import { syncFromBackend, type SyncResult } from './sync.js';
 import { verifyArchive, type VerifyResult } from './verify.js';
+import { listSeedTree, verifySeedArchive, type SeedOptions } from './seed-archives.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 
 export interface ArchiveSummary {
@@ -77,20 +78,40 @@ export class Store {
     return { archive, entries };
   }
 
-  verify(text: string, deep: boolean): Promise<VerifyResult> {
-    return verifyArchive(this.ctx, resolveArchive(this.ctx, text), deep);
+  /**
+   * Like listTree, for any archive: a seed archive's tree is not in the index, so its manifests
+   * are downloaded (small JSON attachments) and read.
+   */
+  async tree(target: string, recursive = false): Promise<{ archive: ArchiveRow; entries: EntryRow[] }> {
+    const { archive: archiveText, path } = splitArchivePath(target);
+    const archive = resolveArchive(this.ctx, archiveText);
+    if (archive.kind !== 'seed') return this.listTree(target, recursive);
+    requireReadable(archive);
+    return { archive, entries: await listSeedTree(this.ctx, archive, path, recursive) };
   }
 
-  async verifyAll(deep: boolean): Promise<VerifyResult[]> {
+  /** `seed` carries USER_KEY (and a download folder) for archives the Python seed made. */
+  verify(text: string, deep: boolean, seed: SeedOptions = {}): Promise<VerifyResult> {
+    const archive = resolveArchive(this.ctx, text);
+    if (archive.kind === 'seed') return verifySeedArchive(this.ctx, archive, deep, seed);
+    return verifyArchive(this.ctx, archive, deep);
+  }
+
+  async verifyAll(deep: boolean, seed: SeedOptions = {}): Promise<VerifyResult[]> {
     const results: VerifyResult[] = [];
     for (const archive of this.ctx.index.listArchives()) {
-      if (archive.currentGeneration !== null) results.push(await verifyArchive(this.ctx, archive, deep));
+      if (archive.currentGeneration === null) continue;
+      results.push(archive.kind === 'seed' ? await verifySeedArchive(this.ctx, archive, deep, seed) : await verifyArchive(this.ctx, archive, deep));
     }
     return results;
   }
 
   remove(text: string): Promise<GcResult> {
-    return removeArchive(this.ctx, resolveArchive(this.ctx, text));
+    const archive = resolveArchive(this.ctx, text);
+    if (archive.kind === 'seed') {
+      throw new DosError(ErrorCodes.UNSUPPORTED, `${archive.id} was made by the Python seed; dos does not delete seed archives (use the seed's !cleanup)`, { archive: archive.id });
+    }
+    return removeArchive(this.ctx, archive);
   }
 
   gc(options?: GcOptions): Promise<GcResult> {
@@ -99,6 +120,9 @@ export class Store {
 
   /** Applies changes to an archive's tree as its next generation (see tree-change.ts). */
   applyChanges(archiveId: string, changes: TreeChange[], options?: { onProgress?: ProgressFn }): Promise<ApplyResult> {
+    if (this.ctx.index.getArchive(archiveId)?.kind === 'seed') {
+      return Promise.reject(new DosError(ErrorCodes.UNSUPPORTED, `${archiveId} was made by the Python seed and is read-only in dos`, { archive: archiveId }));
+    }
     return applyChanges(this.ctx, archiveId, changes, options);
   }
 

@@ -3,6 +3,7 @@ import { FRAME_ID_BYTES } from '../core/frame.js';
 import type { EntryRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
 import { loadManifest, resolvePackLocators, type ManifestRef } from './manifest-io.js';
+import { releaseLotForV4, syncSeedArchives } from './seed-archives.js';
 
 export interface SyncResult {
   archives: number;
@@ -16,7 +17,8 @@ export interface SyncResult {
 /**
  * Rebuilds the index from the backend alone: every authenticated archive record, the manifest
  * it points to, and the packs and frames that manifest names. Committed archives the backend
- * no longer has are dropped from the index.
+ * no longer has are dropped from the index. Archives the Python seed made are indexed too, as
+ * kind 'seed' (see seed-archives.ts).
  */
 export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
   const result: SyncResult = { archives: 0, added: 0, updated: 0, removed: 0, rejected: [] };
@@ -27,7 +29,12 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
       if (record.archiveId !== published.archiveId) throw new Error(`the record is filed under ${published.archiveId} but names ${record.archiveId}`);
       seen.add(record.archiveId);
       result.archives++;
-      const known = ctx.index.getArchive(record.archiveId);
+      let known = ctx.index.getArchive(record.archiveId);
+      if (known?.kind === 'seed') {
+        // A seed archive indexed under the same id: the store's own archive takes the id.
+        ctx.index.deleteArchive(known.id);
+        known = undefined;
+      }
       if (known && known.currentGeneration === record.generation) continue;
       const ref: ManifestRef = record.manifest;
       const manifest = await loadManifest(ctx, ref, record.archiveId);
@@ -42,6 +49,7 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
         if (!ctx.index.getPack(p.name)) ctx.index.recordPack({ id: p.name, locator: p.locator!, size: p.size, archiveId: record.archiveId, jobId: null }, []);
       }
       if (!known) {
+        releaseLotForV4(ctx, record.lot);
         const created = Date.parse(record.createdAt);
         ctx.index.insertArchive({ id: record.archiveId, lot: record.lot, name: record.name, kind: 'v4', status: record.status, createdAt: created, updatedAt: Date.parse(record.updatedAt) || created });
         result.added++;
@@ -62,6 +70,8 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
       ctx.notice(`ignoring the record of ${published.archiveId}: ${(err as Error).message}`);
     }
   }
+  // Archives the Python seed made (Discord only); a v4 archive with the same id wins.
+  await syncSeedArchives(ctx, seen, result);
   for (const archive of ctx.index.listArchives()) {
     if (archive.currentGeneration !== null && !seen.has(archive.id) && !result.rejected.some((r) => r.archiveId === archive.id)) {
       ctx.index.deleteArchive(archive.id);

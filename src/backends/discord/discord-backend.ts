@@ -1,6 +1,6 @@
 import { Routes } from 'discord.js';
 import { DosError, ErrorCodes } from '../../core/errors.js';
-import type { ArchiveDisplay, Backend, BackendLimits, ByteRange, PackStat, PackUpload } from '../backend.js';
+import type { ArchiveDisplay, Backend, BackendLimits, ByteRange, PackStat, PackUpload, SeedArchiveListing, SeedDownloadResult, SeedThreadListing } from '../backend.js';
 import { DiscordApi, type APIChannel, type APIGuild } from './api.js';
 import { CdnReader } from './cdn-reader.js';
 import { ArchiveCards } from './cards.js';
@@ -11,7 +11,9 @@ import { ATTACHMENT_LIMIT_BY_TIER, MAX_ATTACHMENTS_PER_MESSAGE, MAX_REQUEST_BYTE
 import { withRetry } from './retry.js';
 import { TransientError, backendError } from './errors.js';
 import { PackDeleter } from './pack-deleter.js';
+import { listPackAttachments } from './pack-listing.js';
 import { PackUploader } from './uploader.js';
+import { SeedArchives } from './seed-archives.js';
 import { AttachmentUrls } from './url-cache.js';
 
 /** How long the guild's boost tier (and so the attachment limit) is trusted. */
@@ -35,6 +37,7 @@ export class DiscordBackend implements Backend {
   private readonly keyring: KeyringPin;
   private readonly uploader: PackUploader;
   private readonly deleter: PackDeleter;
+  private readonly seed: SeedArchives;
   private tier: { attachmentLimit: number; at: number } | null = null;
   /** Learned from a 413 on a single pack: the server allows less than its tier says. */
   private refusedLimit: number | null = null;
@@ -58,6 +61,7 @@ export class DiscordBackend implements Backend {
       lingerMs: this.options.lingerMs,
     });
     this.deleter = new PackDeleter(this.api, this.urls, channel);
+    this.seed = new SeedArchives(this.api, this.urls, this.cdn, channel);
   }
 
   async limits(): Promise<BackendLimits> {
@@ -153,6 +157,11 @@ export class DiscordBackend implements Backend {
     });
   }
 
+  /** Every pack attachment the bot posted in the archive channel's threads (for collecting orphans). */
+  listPacks(): Promise<Array<{ locator: string; size: number; createdAt: number }>> {
+    return listPackAttachments(this.api, this.options.archiveChannelId);
+  }
+
   readKeyring(): Promise<Buffer | null> {
     return this.keyring.read();
   }
@@ -175,6 +184,19 @@ export class DiscordBackend implements Backend {
 
   deleteRecord(archiveId: string): Promise<void> {
     return this.cards.deleteRecord(archiveId);
+  }
+
+  /** Archives the Python seed made here (seed-archives.ts): bot-written cards only. */
+  listSeedArchives(): Promise<SeedArchiveListing[]> {
+    return this.seed.list();
+  }
+
+  listSeedThread(threadId: string): Promise<SeedThreadListing> {
+    return this.seed.listThread(threadId);
+  }
+
+  downloadSeedFiles(threadId: string, dir: string, files: Array<{ name: string; size?: number | null }>, onBytes?: (bytes: number) => void): Promise<SeedDownloadResult> {
+    return this.seed.download(threadId, dir, files, onBytes);
   }
 
   async close(): Promise<void> {

@@ -45,3 +45,8 @@ export function compareSnowflakes(a: string, b: string): number {
   const y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+/** When a snowflake was made (ms since 1970): its top 42 bits count ms since Discord's 2015 epoch. */
+export function snowflakeTime(id: string): number {
+  return Number((BigInt(id) >> 22n) + 1_420_070_400_000n);
+}

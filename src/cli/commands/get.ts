@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { formatBytes, printJson } from '../format.js';
@@ -13,9 +14,12 @@ export function registerGet(program: Command, config: () => Config): void {
     .option('-f, --force', 'overwrite existing files')
     .option('--json', 'print JSON')
     .action(async (target: string, dest: string | undefined, opts: { force?: boolean; json?: boolean }) => {
-      await withStore(config(), false, async (store) => {
+      const cfg = config();
+      await withStore(cfg, false, async (store) => {
         const bar = progressBar('get', !opts.json);
-        const result = await store.get(target, dest, { force: opts.force, onProgress: bar.update }).finally(bar.stop);
+        // USER_KEY and the download folder are for archives the Python seed made.
+        const seed = { userKey: cfg.userKey, workDir: join(cfg.home, 'downloads') };
+        const result = await store.get(target, dest, { force: opts.force, onProgress: bar.update, ...seed }).finally(bar.stop);
         if (opts.json) printJson(result);
         else process.stdout.write(`restored ${result.files} file(s), ${formatBytes(result.bytes)}, from ${result.archive} into ${result.destination}\n`);
       });

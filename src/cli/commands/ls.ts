@@ -21,7 +21,7 @@ export function registerLs(program: Command, config: () => Config): void {
           process.stdout.write(`${table(rows)}\n`);
           return;
         }
-        const { archive, entries } = store.listTree(target, opts.recursive);
+        const { archive, entries } = await store.tree(target, opts.recursive);
         if (opts.json) {
           return printJson(entries.map((e) => ({ path: e.path, type: e.type, size: e.size, mode: e.mode, mtime: new Date(e.mtimeMs).toISOString(), sha256: e.sha256 ?? undefined, target: e.target ?? undefined })));
         }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import type { VerifyResult } from '../../store/verify.js';
@@ -15,8 +16,10 @@ export function registerVerify(program: Command, config: () => Config): void {
     .option('--json', 'print JSON')
     .action(async (archive: string | undefined, opts: { deep?: boolean; all?: boolean; json?: boolean }) => {
       if (!archive && !opts.all) throw new DosError(ErrorCodes.BAD_INPUT, 'name an archive to verify, or pass --all');
-      await withStore(config(), false, async (store) => {
-        const results = opts.all ? await store.verifyAll(opts.deep === true) : [await store.verify(archive!, opts.deep === true)];
+      const cfg = config();
+      await withStore(cfg, false, async (store) => {
+        const seed = { userKey: cfg.userKey, workDir: join(cfg.home, 'downloads') };
+        const results = opts.all ? await store.verifyAll(opts.deep === true, seed) : [await store.verify(archive!, opts.deep === true, seed)];
         if (opts.json) printJson(opts.all ? results : results[0]);
         else for (const r of results) process.stdout.write(describe(r));
         const failed = results.filter((r) => !r.ok);

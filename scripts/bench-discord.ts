@@ -1,0 +1,72 @@
+/**
+ * Benchmark for issue #3: `dos put` of an incompressible corpus to the Discord emulator with
+ * Discord's default limits (10 MiB per attachment, 10 attachments and 25 MiB per message,
+ * message create 5 per 5 s per channel, 50 requests/s globally), next to the ceiling those
+ * limits allow, measured in the same run. Prints ratios, never asserts.
+ *
+ *   npm run build && npx tsx scripts/bench-discord.ts [MB]
+ *
+ * The ceiling: with P packs per message and T threads (one bucket each), N packs need
+ * M = ceil(N / P) messages; each thread sends 5 at once and 5 more every 5 s, so the buckets
+ * alone need (ceil(M / T / 5) - 1) x 5 s. The machine itself needs the time of the same put
+ * into a local store (encryption, packing, writing). The ceiling is the slower of the two.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { startEmulator } from '../test/emulator/index.js';
+
+const run = promisify(execFile);
+const DOS = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const totalMB = Number(process.argv[2] ?? 600);
+const THREADS = 3; // the backend's default threadsPerArchive
+const PACKS_PER_MESSAGE = 2; // two ~10 MiB packs per 25 MiB request
+const BUCKET = { limit: 5, windowMs: 5000 };
+
+const work = mkdtempSync(join(tmpdir(), 'dos-bench-discord-'));
+const emu = await startEmulator({ profile: 'realistic' });
+try {
+  const corpus = join(work, 'corpus');
+  execFileSync('mkdir', ['-p', corpus]);
+  for (let i = 0; i * 50 < totalMB; i++) {
+    const fd = openSync(join(corpus, `video-${i}.mov`), 'w');
+    for (let mb = 0; mb < Math.min(50, totalMB - i * 50); mb++) writeSync(fd, randomBytes(1_000_000));
+    closeSync(fd);
+  }
+  const bytes = totalMB * 1_000_000;
+  const key = { USER_KEY: 'benchmark passphrase' };
+
+  // The emulator runs in this process: children must be awaited, never run synchronously.
+  const dos = (args: string[], env: Record<string, string>) => run(process.execPath, [DOS, ...args], { env: { ...process.env, ...key, ...env }, maxBuffer: 1 << 24 });
+  const local = await timed(() => dos(['put', corpus, '--json'], { DOS_HOME: join(work, 'local'), DISCORD_BOT_TOKEN: '' }));
+  const remote = await timed(() => dos(['put', corpus, '--json'], { DOS_HOME: join(work, 'discord'), ...emu.env() }));
+  const result = JSON.parse(remote.output) as { attachments: number; id: string };
+
+  const messages = Math.ceil(result.attachments / PACKS_PER_MESSAGE);
+  const bucketSeconds = (Math.ceil(messages / THREADS / BUCKET.limit) - 1) * (BUCKET.windowMs / 1000);
+  const ceilingSeconds = Math.max(bucketSeconds, local.seconds);
+  const names = emu.state.threads(emu.archiveChannelId).flatMap((t) => emu.state.messages(t.id).flatMap((m) => emu.state.attachments(m.id).filter((a) => a.filename.endsWith('.pack')).map((a) => a.filename)));
+  const duplicates = names.length - new Set(names).size;
+  const verify = await dos(['verify', result.id, '--json'], { DOS_HOME: join(work, 'discord'), ...emu.env() });
+  const verified = JSON.parse(verify.stdout) as { ok: boolean; packs: number };
+
+  const mbps = (s: number) => (bytes / 1e6 / s).toFixed(1);
+  console.log(`corpus: ${totalMB} MB incompressible, ${result.attachments} packs in ${messages} messages over up to ${THREADS} threads`);
+  console.log(`buckets alone allow it in ${bucketSeconds.toFixed(1)} s; this machine puts it into a local store in ${local.seconds.toFixed(2)} s (${mbps(local.seconds)} MB/s)`);
+  console.log(`ceiling: ${mbps(ceilingSeconds)} MB/s`);
+  console.log(`dos put to the emulator: ${remote.seconds.toFixed(2)} s = ${mbps(remote.seconds)} MB/s = ${((ceilingSeconds / remote.seconds) * 100).toFixed(0)}% of the ceiling (target >= 80%)`);
+  console.log(`packs lost: ${verified.ok ? 0 : 'verify failed'} (quick verify of ${verified.packs} packs), duplicate attachments: ${duplicates}, 429s served: ${emu.stats.total429}`);
+} finally {
+  await emu.close();
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function timed(fn: () => Promise<{ stdout: string }>): Promise<{ seconds: number; output: string }> {
+  const started = process.hrtime.bigint();
+  const { stdout } = await fn();
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, output: stdout };
+}
