@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { LocalBackend } from '../backends/local/local-backend.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 import type { ProgressFn } from './context.js';
+import { defaultDestinationName } from './destination.js';
 import { initStore, openStore } from './open-store.js';
 import type { PutResult } from './put.js';
 import type { GetResult } from './restore.js';
@@ -43,8 +44,7 @@ export async function assembleV4Set(dir: string, options: { out?: string; userKe
     const archives = store.listArchives();
     if (archives.length === 0) throw new DosError(ErrorCodes.NOT_FOUND, `${dir} holds a keyring but no archive`);
     for (const archive of archives) {
-      const name = archive.name && !archive.name.includes('/') && archive.name !== '..' && archive.name !== '.' ? archive.name : archive.id.replace('#', '');
-      results.push(await store.get(archive.id, join(outBase, name), { force: options.force, onProgress: options.onProgress }));
+      results.push(await store.get(archive.id, join(outBase, defaultDestinationName(archive.name, archive.id)), { force: options.force, onProgress: options.onProgress }));
     }
   } finally {
     await store.close();

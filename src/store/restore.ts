@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, rename, symlink, unlink, utimes, chmod, rm } from 'node:fs/promises';
+import { lstat, open, rename, symlink, unlink, utimes, chmod, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createReadStream } from 'node:fs';
 import { DosError, ErrorCodes, fromSystemError } from '../core/errors.js';
 import { safeRelativeParts } from '../core/safe-path.js';
 import type { EntryRow } from '../index/store-index.js';
 import { forEachLimited } from './concurrency.js';
 import type { ProgressFn, StoreContext } from './context.js';
+import { defaultDestinationName, makeDirectory, sha256OfFile } from './destination.js';
 import { readFrames } from './frame-reader.js';
 import { frameLocations, requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
 import { getSeedArchive } from './seed-archives.js';
@@ -81,7 +81,7 @@ interface RestorePlan {
 
 async function planRestore(ctx: StoreContext, archiveId: string, archiveName: string, path: string, dest: string | undefined): Promise<RestorePlan> {
   if (path === '') {
-    const root = resolve(dest ?? safeLocalName(archiveName, archiveId));
+    const root = resolve(dest ?? defaultDestinationName(archiveName, archiveId));
     return { root, items: ctx.index.listEntries(archiveId).map((entry) => ({ entry, target: targetOf(root, entry.path) })) };
   }
   const entry = ctx.index.getEntry(archiveId, path);
@@ -104,17 +104,6 @@ function targetOf(root: string, relative: string): string {
   return join(root, ...safeRelativeParts(relative));
 }
 
-/** The default destination for a whole archive: its name, if that is a safe folder name. */
-function safeLocalName(name: string, archiveId: string): string {
-  try {
-    const parts = safeRelativeParts(name);
-    if (parts.length === 1) return name;
-  } catch {
-    // fall through to the id
-  }
-  return archiveId.replace('#', '');
-}
-
 /**
  * Checks the destination before anything is written. A file already there with exactly the
  * archived content (same size and sha256) is not a conflict: it is left alone, which makes
@@ -126,7 +115,7 @@ async function checkDestination(plan: RestorePlan, force: boolean): Promise<Set<
     const existing = await lstat(item.target).catch(() => null);
     if (!existing) continue;
     if (item.entry.type === 'dir' && existing.isDirectory()) continue;
-    if (item.entry.type === 'file' && existing.isFile() && existing.size === item.entry.size && (await sha256Of(item.target)) === item.entry.sha256) {
+    if (item.entry.type === 'file' && existing.isFile() && existing.size === item.entry.size && (await sha256OfFile(item.target)) === item.entry.sha256) {
       identical.add(item.target);
       continue;
     }
@@ -138,35 +127,6 @@ async function checkDestination(plan: RestorePlan, force: boolean): Promise<Set<
     }
   }
   return identical;
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/**
- * Creates a folder under root, refusing to follow a symlink on the way: a symlink planted in
- * the destination must not redirect our writes elsewhere.
- */
-async function makeDirectory(root: string, dir: string): Promise<void> {
-  await mkdir(root, { recursive: true });
-  const relative = dir.slice(root.length).split('/').filter(Boolean);
-  let current = root;
-  for (const part of relative) {
-    current = join(current, part);
-    const stats = await lstat(current).catch(() => null);
-    if (!stats) {
-      await mkdir(current).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw fromSystemError(err, `creating ${current}`);
-      });
-      continue;
-    }
-    if (stats.isSymbolicLink() || !stats.isDirectory()) {
-      throw new DosError(ErrorCodes.UNSAFE_PATH, `${current} is not a plain folder; refusing to write through it`, { path: current });
-    }
-  }
 }
 
 async function restoreFile(ctx: StoreContext, archiveId: string, entry: EntryRow, target: string, progress: (n: number) => void): Promise<void> {

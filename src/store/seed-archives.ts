@@ -1,6 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Backend, SeedArchiveListing, SeedThreadListing } from '../backends/backend.js';
@@ -10,6 +9,7 @@ import { safeRelativeParts } from '../core/safe-path.js';
 import type { ArchiveRow, EntryRow } from '../index/store-index.js';
 import { assembleSeedSet, isSeedManifestName, planSeedRestore, readSeedManifest, seedOutputDir, type SeedManifest } from '../legacy/index.js';
 import type { ProgressFn, StoreContext } from './context.js';
+import { defaultDestinationName, makeDirectory, sha256OfFile } from './destination.js';
 import type { GetResult } from './restore.js';
 import type { SyncResult } from './sync.js';
 import type { VerifyProblem, VerifyResult } from './verify.js';
@@ -327,7 +327,7 @@ export async function getSeedArchive(ctx: StoreContext, archive: ArchiveRow, pat
   const ref = seedRefOf(ctx, archive);
   const workDir = resolve(options.workDir ?? defaultWorkDir(ctx));
   const fetched = await fetchArchive(ctx, archive, ref, workDir, options.onProgress);
-  const root = resolve(dest ?? safeLocalName(nameOf(archive.id, contentsOf(fetched.manifests)), archive.id));
+  const root = resolve(dest ?? defaultDestinationName(nameOf(archive.id, contentsOf(fetched.manifests)), archive.id));
 
   const rootExisted = (await lstat(root).catch(() => null)) !== null;
   await makeDirectory(dirname(root), root);
@@ -361,7 +361,7 @@ export async function getSeedArchive(ctx: StoreContext, archive: ArchiveRow, pat
     const identical = new Set<string>();
     for (const mv of moves) {
       if (!maybeSame.has(mv.to)) continue;
-      if ((await sha256Of(mv.from)) === (await sha256Of(mv.to))) identical.add(mv.to);
+      if ((await sha256OfFile(mv.from)) === (await sha256OfFile(mv.to))) identical.add(mv.to);
       else if (!options.force) throw new DosError(ErrorCodes.EXISTS, `${mv.to} already exists with other content; use --force to overwrite`, { path: mv.to });
     }
     let bytes = 0;
@@ -435,41 +435,4 @@ export async function verifySeedArchive(ctx: StoreContext, archive: ArchiveRow, 
   }
   result.ok = problems.length === 0;
   return result;
-}
-
-/** The default destination: the archive's name if it is a safe single folder name, else its id. */
-function safeLocalName(name: string, archiveId: string): string {
-  try {
-    if (safeRelativeParts(name).length === 1) return name;
-  } catch {
-    // fall through to the id
-  }
-  return archiveId.replace('#', '');
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** Creates `dir` under `root` level by level, refusing to write through a symlink or a file. */
-async function makeDirectory(root: string, dir: string): Promise<void> {
-  await mkdir(root, { recursive: true });
-  const rel = relative(root, dir);
-  if (rel === '') return;
-  let current = root;
-  for (const part of rel.split(sep)) {
-    current = join(current, part);
-    const stats = await lstat(current).catch(() => null);
-    if (!stats) {
-      await mkdir(current).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw fromSystemError(err, `creating ${current}`);
-      });
-      continue;
-    }
-    if (stats.isSymbolicLink() || !stats.isDirectory()) {
-      throw new DosError(ErrorCodes.UNSAFE_PATH, `${current} is not a plain folder; refusing to write through it`, { path: current });
-    }
-  }
 }
