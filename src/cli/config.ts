@@ -24,6 +24,13 @@ export interface Config {
   backend?: string;
   /** Brotli quality 0-11 for new frames (DOS_COMPRESSION_LEVEL); see README "Compression". */
   compressionLevel?: number;
+  /** The companion bot (`dos bot`): who may use its non-admin commands (a role id or name; user ids). */
+  allowedRole?: string;
+  allowedUsers?: string[];
+  /** The bot answers direct messages only when DOS_ALLOW_DMS=1. */
+  allowDms?: boolean;
+  /** The server the bot serves (default: the archive channel's). */
+  guildId?: string;
 }
 
 /** Loads `.env` from the working directory, then from DOS_HOME; existing variables are kept. */
@@ -46,6 +53,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     discordCdnBase: nonEmpty(env.DISCORD_CDN_BASE),
     backend: nonEmpty(env.DOS_BACKEND),
     compressionLevel: compressionLevelOf(nonEmpty(env.DOS_COMPRESSION_LEVEL)),
+    allowedRole: nonEmpty(env.DOS_ALLOWED_ROLE),
+    allowedUsers: (nonEmpty(env.DOS_ALLOWED_USERS) ?? '').split(/[\s,]+/).filter((u) => u !== ''),
+    allowDms: ['1', 'true', 'yes'].includes((nonEmpty(env.DOS_ALLOW_DMS) ?? '').toLowerCase()),
+    guildId: nonEmpty(env.DOS_GUILD_ID),
   };
 }
 

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { DosError, exitStatusFor } from '../core/errors.js';
 import { loadConfig, type Config } from './config.js';
+import { registerBot } from './commands/bot.js';
 import { registerGet } from './commands/get.js';
 import { registerInit } from './commands/init.js';
 import { registerLs } from './commands/ls.js';
@@ -35,6 +36,7 @@ registerRm(program, config);
 registerResume(program, config);
 registerStatus(program, config);
 registerSlice(program, config);
+registerBot(program, config);
 
 try {
   await program.parseAsync(process.argv);
