@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOS_BIN, runDos } from '../helpers/cli.js';
@@ -134,6 +134,18 @@ export function sleep(ms: number): Promise<void> {
 export function sh(command: string, cwd?: string): { code: number; stdout: string; stderr: string } {
   const r = spawnSync('bash', ['-c', command], { cwd, encoding: 'utf8' });
   return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * `sh` without blocking the event loop: for tests whose backend (the Discord emulator) runs in
+ * the test process and must keep answering the mount while the command reads or writes it.
+ */
+export function shAsync(command: string, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('bash', ['-c', command], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 /** Every pack file of the local backend. */

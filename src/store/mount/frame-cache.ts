@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import type { Backend } from '../../backends/backend.js';
-import { openFrame } from '../../core/frame.js';
 import type { KeySet } from '../../core/keyring.js';
 import type { FrameLocation } from '../../index/store-index.js';
 import { groupIntoRuns } from '../frame-reader.js';
 import type { DiskCache } from './disk-cache.js';
+import { FrameOpener } from './frame-opener.js';
 
 export interface FrameCacheStats {
   /** Plaintext bytes held in memory, and the bound. */
@@ -40,12 +40,14 @@ function deferred(): Deferred {
  * Decrypted frames for the mount: an in-memory LRU bounded in bytes (plaintext), in front of
  * an optional on-disk cache of ciphertext, in front of the backend. Concurrent requests for a
  * frame share one fetch; frames adjacent in a pack that are missed together are fetched with
- * one ranged read. Every frame is authenticated (openFrame) before it enters the memory cache.
+ * one ranged read. Every frame is authenticated (openFrame, on the FrameOpener's threads)
+ * before it enters the memory cache.
  */
 export class FrameCache {
   private readonly memory: LRUCache<string, Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
   private counters = { hits: 0, misses: 0, fetches: 0, fetchedBytes: 0 };
+  private readonly opener: FrameOpener;
 
   constructor(
     private readonly source: { backend: Backend; keys: KeySet },
@@ -53,6 +55,12 @@ export class FrameCache {
     private readonly disk?: DiskCache,
   ) {
     this.memory = new LRUCache<string, Buffer>({ maxSize: Math.max(1, maxBytes), sizeCalculation: (b) => Math.max(1, b.length) });
+    this.opener = new FrameOpener(source.keys);
+  }
+
+  /** Stops the frame-opening threads. */
+  close(): Promise<void> {
+    return this.opener.close();
   }
 
   stats(): FrameCacheStats {
@@ -143,7 +151,8 @@ export class FrameCache {
           return;
         }
         try {
-          this.settle(m.hex, m.d, { plain: await openFrame(this.source.keys, m.frame.id, stored, m.frame.plainLength) });
+          const [plain] = this.opener.open(stored, [{ id: m.frame.id, start: 0, storedLength: stored.length, plainLength: m.frame.plainLength }], true);
+          this.settle(m.hex, m.d, { plain: await plain! });
         } catch {
           this.disk!.drop(m.hex); // damaged cache file: fetch it again
           remote.push(m);
@@ -164,14 +173,16 @@ export class FrameCache {
         for (const f of run.frames) { const m = byFrame.get(f)!; this.settle(m.hex, m.d, { error }); }
         return;
       }
-      await Promise.all(run.frames.map(async (f) => {
+      const frames = run.frames.map((f) => ({ id: f.id, start: f.offset - run.offset, storedLength: f.storedLength, plainLength: f.plainLength }));
+      // Kept aside for the disk cache, which takes them once they authenticated.
+      const forDisk = this.disk ? frames.map((f) => Buffer.from(bytes.subarray(f.start, f.start + f.storedLength))) : null;
+      const opened = this.opener.open(bytes, frames);
+      await Promise.all(run.frames.map(async (f, i) => {
         const m = byFrame.get(f)!;
-        const start = f.offset - run.offset;
-        const stored = bytes.subarray(start, start + f.storedLength);
         try {
-          const plain = await openFrame(this.source.keys, f.id, stored, f.plainLength);
+          const plain = await opened[i]!;
           this.settle(m.hex, m.d, { plain });
-          if (this.disk) void this.disk.put(m.hex, Buffer.from(stored));
+          if (forDisk) void this.disk!.put(m.hex, forDisk[i]!);
         } catch (error) {
           this.settle(m.hex, m.d, { error });
         }

@@ -1,0 +1,84 @@
+import type { StoreIndex } from '../../index/store-index.js';
+import { isSeed } from '../seed-archives.js';
+import type { TreeChange } from '../tree-change.js';
+import { Overlay } from './overlay.js';
+
+/** A change queued in the index journal (mount_queue) and not committed yet. */
+export interface Pending {
+  rowId: number;
+  change: TreeChange;
+  staging: string | null;
+  size: number;
+}
+
+/** One archive as mounted: its overlay of pending changes and the queue feeding the worker. */
+export interface ArchiveView {
+  id: string;
+  overlay: Overlay;
+  pending: Pending[];
+  /** The committed generation the overlay was built on. */
+  baseGeneration: number | null;
+  inflight: boolean;
+  failures: number;
+  retryAt: number;
+  /** After a deterministic failure, apply one change at a time to find the culprit. */
+  single: boolean;
+}
+
+/**
+ * The mounted archives' views, made on first use. A view's overlay is rebuilt from what is
+ * still pending (plus the files open for writing, laid on top by `layOpenFiles`) after every
+ * commit, and whenever another process committed a generation this mount has not seen.
+ */
+export class ArchiveViews {
+  private readonly views = new Map<string, ArchiveView>();
+
+  constructor(private readonly index: StoreIndex, private readonly layOpenFiles: (view: ArchiveView) => void) {}
+
+  of(archiveId: string): ArchiveView {
+    let view = this.views.get(archiveId);
+    if (!view) {
+      const index = this.index;
+      const overlay = new Overlay({
+        entry: (p) => index.getEntry(archiveId, p),
+        children: (p) => index.listChildren(archiveId, p),
+        root: () => {
+          const archive = index.getArchive(archiveId);
+          // Seed archives are read-only through the mount: their folder says so.
+          return { mode: archive && isSeed(archive) ? 0o555 : 0o755, mtimeMs: archive?.updatedAt ?? 0 };
+        },
+      });
+      view = { id: archiveId, overlay, pending: [], baseGeneration: index.getArchive(archiveId)?.currentGeneration ?? null, inflight: false, failures: 0, retryAt: 0, single: false };
+      this.views.set(archiveId, view);
+    }
+    return view;
+  }
+
+  all(): IterableIterator<ArchiveView> {
+    return this.views.values();
+  }
+
+  /** Whether any view still has a queued change naming this staging file. */
+  stagingQueued(staging: string): boolean {
+    for (const view of this.views.values()) if (view.pending.some((p) => p.staging === staging)) return true;
+    return false;
+  }
+
+  rebuild(view: ArchiveView): void {
+    view.overlay.clear();
+    for (const p of view.pending) view.overlay.apply(p.change, p.size);
+    this.layOpenFiles(view);
+    view.baseGeneration = this.index.getArchive(view.id)?.currentGeneration ?? null;
+  }
+
+  /**
+   * Another process committed to this archive (`seen` is its row as listed): show its tree,
+   * with our pending changes on top. Not while our own commit is in flight (it moves the
+   * generation itself and rebuilds when done).
+   */
+  refresh(view: ArchiveView, seen: number | null): void {
+    if (view.inflight || seen === view.baseGeneration) return;
+    const now = this.index.getArchive(view.id);
+    if (now && now.currentGeneration !== view.baseGeneration) this.rebuild(view);
+  }
+}

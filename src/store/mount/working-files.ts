@@ -1,0 +1,163 @@
+import { copyFile, open, rm, truncate, type FileHandle } from 'node:fs/promises';
+import type { EntryRow } from '../../index/store-index.js';
+import type { TreeChange } from '../tree-change.js';
+import type { ArchiveView } from './archive-view.js';
+import type { FileReader } from './file-reader.js';
+import { isUnder, type StagedFile, type ViewNode } from './overlay.js';
+import type { Staging } from './staging.js';
+
+/** A file open for writing: its bytes are in a staging file until its last writer closes it. */
+export interface Working {
+  view: ArchiveView;
+  /** Current path (renames follow it); null once unlinked. */
+  path: string | null;
+  file: StagedFile;
+  fh: FileHandle;
+  refs: number;
+  dirty: boolean;
+  queued: boolean;
+}
+
+export interface WorkingHooks {
+  /** Reads a committed file (to copy it into a working copy). */
+  reader(archiveId: string, entry: EntryRow): FileReader;
+  /** Queues a change in the journal and lays it on the view. */
+  enqueue(view: ArchiveView, change: TreeChange, staging: string, size: number): void;
+  /** Recomputes a view (a working copy that was never queued is gone). */
+  rebuild(view: ArchiveView): void;
+}
+
+/** Bytes copied per step when a committed file becomes a working copy. */
+const COPY_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * The write path: one working copy (a staging file) per file open for writing, shared by its
+ * handles, made at most once at a time per path. Writes land in the staging file; the last
+ * writer's close fsyncs it and queues it as a `put-file` (the journal then owns the file).
+ */
+export class WorkingFiles {
+  /** By staging file path. */
+  private readonly working = new Map<string, Working>();
+  /** Working copies being made, by archive and path: concurrent opens share one. */
+  private readonly opening = new Map<string, Promise<Working>>();
+
+  constructor(private readonly staging: Staging, private readonly hooks: WorkingHooks) {}
+
+  /** The working copy behind a view node, if the file is open for writing. */
+  of(node: ViewNode): Working | undefined {
+    return node.staged && this.working.get(node.staged.staging);
+  }
+
+  /** Whether a staging file is an open working copy (not to be deleted). */
+  has(staging: string): boolean {
+    return this.working.has(staging);
+  }
+
+  /** Open files with unsaved changes. */
+  dirtyCount(): number {
+    let n = 0;
+    for (const w of this.working.values()) if (w.dirty) n++;
+    return n;
+  }
+
+  /** Lays the open files of a view over it (after it was rebuilt or changed). */
+  layOver(view: ArchiveView): void {
+    for (const w of this.working.values()) if (w.view === view && w.path !== null) view.overlay.setFile(w.path, w.file);
+  }
+
+  /** The working copy of a file: the open one, or a new staging file holding its content. */
+  async forNode(view: ArchiveView, path: string, node: ViewNode, truncateTo?: number): Promise<Working> {
+    const open = this.of(node);
+    if (open) return open;
+    const key = `${view.id}\0${path}`;
+    const pending = this.opening.get(key);
+    if (pending) return pending;
+    const made = this.create(view, path, node, truncateTo).finally(() => this.opening.delete(key));
+    this.opening.set(key, made);
+    return made;
+  }
+
+  /** A new working copy of `node` at `path`, holding its first `truncateTo` bytes (all by default). */
+  async create(view: ArchiveView, path: string, node: ViewNode, truncateTo?: number): Promise<Working> {
+    const staging = this.staging.newPath();
+    const keep = truncateTo === undefined ? node.size : Math.min(truncateTo, node.size);
+    try {
+      if (keep > 0 && node.staged) {
+        await copyFile(node.staged.staging, staging);
+        if (keep < node.size) await truncate(staging, keep);
+      } else if (keep > 0 && node.entry) {
+        await this.materialize(view.id, node.entry, staging, keep);
+      }
+      const fh = await open(staging, keep > 0 ? 'r+' : 'w+', 0o600);
+      const w: Working = { view, path, file: { staging, size: keep, mode: node.mode, mtimeMs: node.mtimeMs }, fh, refs: 0, dirty: false, queued: false };
+      this.working.set(staging, w);
+      view.overlay.setFile(path, w.file);
+      return w;
+    } catch (err) {
+      await rm(staging, { force: true });
+      throw err;
+    }
+  }
+
+  /** Writes the first `length` bytes of a committed file into a staging file. */
+  private async materialize(archiveId: string, entry: EntryRow, dest: string, length: number): Promise<void> {
+    const reader = this.hooks.reader(archiveId, entry);
+    const fh = await open(dest, 'w', 0o600);
+    try {
+      const chunk = Buffer.allocUnsafe(COPY_CHUNK);
+      for (let pos = 0; pos < length;) {
+        const n = await reader.readInto(chunk, pos, Math.min(chunk.length, length - pos));
+        if (n === 0) break;
+        await fh.write(chunk, 0, n, pos);
+        pos += n;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async truncate(w: Working, size: number): Promise<void> {
+    await w.fh.truncate(size);
+    w.file.size = size;
+    w.file.mtimeMs = Date.now();
+    w.dirty = true;
+  }
+
+  /** Writes into the staging file; resolves once the bytes left `data` (the kernel reuses it). */
+  async write(w: Working, data: Buffer, length: number, position: number): Promise<number> {
+    const { bytesWritten } = await w.fh.write(data, 0, length, position);
+    w.file.size = Math.max(w.file.size, position + bytesWritten);
+    w.file.mtimeMs = Date.now();
+    w.dirty = true;
+    return bytesWritten;
+  }
+
+  /** Queues a closed file's content (fsynced first: the queue promises it survives a crash). */
+  async finish(w: Working): Promise<void> {
+    if (!w.dirty || w.path === null) return;
+    w.dirty = false;
+    await w.fh.datasync();
+    if (w.path === null) return; // unlinked while it was being synced
+    w.queued = true;
+    this.hooks.enqueue(w.view, { op: 'put-file', path: w.path, source: w.file.staging, mode: w.file.mode, mtimeMs: w.file.mtimeMs }, w.file.staging, w.file.size);
+  }
+
+  /** The last handle of a working copy closed: queue it, or drop it if nothing was queued. */
+  async close(w: Working): Promise<void> {
+    await this.finish(w);
+    this.working.delete(w.file.staging);
+    await w.fh.close();
+    if (!w.queued) {
+      await rm(w.file.staging, { force: true });
+      this.hooks.rebuild(w.view);
+    }
+  }
+
+  /** Paths of open files follow renames and removals (`to` null) of them or their folders. */
+  move(view: ArchiveView, from: string, to: string | null): void {
+    for (const w of this.working.values()) {
+      if (w.view !== view || w.path === null) continue;
+      if (w.path === from || isUnder(w.path, from)) w.path = to === null ? null : to + w.path.slice(from.length);
+    }
+  }
+}
