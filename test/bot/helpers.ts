@@ -70,7 +70,8 @@ export async function command(
   const { emu } = world;
   const channelId = opts.channelId ?? emu.archiveChannelId;
   const sent = emu.injectUserMessage({ channelId, authorId: opts.authorId, content }) as { id: string };
-  const done = opts.done ?? ((texts) => texts.length > 0);
+  // "Queued behind" is a courtesy notice when another command is still finishing: not the answer.
+  const done = opts.done ?? ((texts) => texts.some((t) => !t.startsWith('⏳ Queued behind')));
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   for (;;) {
     const texts = botMessagesAfter(emu, channelId, sent.id).filter((m) => m.content !== '').map((m) => m.content);
