@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { AttachmentBuilder, type Client, Events, type REST, type TextChannel } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, Permissions, startEmulator } from './index.js';
-import { bytes, loginClient, makeRest, waitFor } from './harness.js';
+import { type Emulator, Permissions } from './index.js';
+import { bytes, waitFor, closeSession, loggedInSession } from './harness.js';
 
 interface ApiMessage {
   id: string;
@@ -18,15 +18,9 @@ describe('edit semantics, history paging, thread archival, bulk delete', () => {
   let channel: TextChannel;
 
   beforeAll(async () => {
-    emu = await startEmulator({ profile: 'fast' });
-    client = await loginClient(emu);
-    rest = makeRest(emu);
-    channel = client.channels.cache.get(emu.archiveChannelId) as TextChannel;
+    ({ emu, client, rest, channel } = await loggedInSession());
   });
-  afterAll(async () => {
-    await client?.destroy();
-    await emu?.close();
-  });
+  afterAll(() => closeSession({ emu, client }));
 
   it('edit: listed attachments are kept, new files added, unlisted ones removed (MESSAGE_UPDATE dispatched)', async () => {
     const m = await channel.send({ files: [new AttachmentBuilder(bytes(10, 1), { name: 'a.bin' }), new AttachmentBuilder(bytes(20, 2), { name: 'b.bin' })] });

@@ -1,7 +1,7 @@
 /** Test helpers: a real discord.js Client / REST pointed at an emulator. Not a test file itself. */
 import type { EventEmitter } from 'node:events';
-import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
-import type { Emulator } from './index.js';
+import { Client, Events, GatewayIntentBits, REST, type TextChannel } from 'discord.js';
+import { startEmulator, type Emulator } from './index.js';
 
 export const DEFAULT_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
 
@@ -58,4 +58,24 @@ export function bytes(n: number, seed = 1): Buffer {
     b[i] = x & 0xff;
   }
   return b;
+}
+
+export interface LoggedInSession {
+  emu: Emulator;
+  client: Client;
+  rest: REST;
+  /** The archive channel, as the logged-in client caches it. */
+  channel: TextChannel;
+}
+
+/** A fast-profile emulator with a logged-in discord.js Client and a bare REST beside it. */
+export async function loggedInSession(): Promise<LoggedInSession> {
+  const emu = await startEmulator({ profile: 'fast' });
+  const client = await loginClient(emu);
+  return { emu, client, rest: makeRest(emu), channel: client.channels.cache.get(emu.archiveChannelId) as TextChannel };
+}
+
+export async function closeSession(session: Partial<LoggedInSession>): Promise<void> {
+  await session.client?.destroy();
+  await session.emu?.close();
 }

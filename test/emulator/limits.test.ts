@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { AttachmentBuilder, type Client, type REST, type TextChannel } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, MiB, startEmulator } from './index.js';
-import { bytes, loginClient, makeRest } from './harness.js';
+import { bytes, makeRest, closeSession, loggedInSession } from './harness.js';
 
 describe('size limits (10 MiB per file, 25 MiB per request, boost tiers)', () => {
   let emu: Emulator;
@@ -11,15 +11,9 @@ describe('size limits (10 MiB per file, 25 MiB per request, boost tiers)', () =>
   let channel: TextChannel;
 
   beforeAll(async () => {
-    emu = await startEmulator({ profile: 'fast' });
-    client = await loginClient(emu);
-    rest = makeRest(emu);
-    channel = client.channels.cache.get(emu.archiveChannelId) as TextChannel;
+    ({ emu, client, rest, channel } = await loggedInSession());
   });
-  afterAll(async () => {
-    await client?.destroy();
-    await emu?.close();
-  });
+  afterAll(() => closeSession({ emu, client }));
 
   it('accepts exactly 10 MiB and refuses 10 MiB + 1 with 413/40005', async () => {
     const exact = bytes(10 * MiB, 7);

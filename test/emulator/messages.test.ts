@@ -1,7 +1,7 @@
 import { AttachmentBuilder, type Client, DiscordAPIError, EmbedBuilder, Events, type Message, type REST, type TextChannel, ThreadAutoArchiveDuration } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, MessageType, Permissions, startEmulator } from './index.js';
-import { bytes, loginClient, makeRest, waitFor } from './harness.js';
+import { type Emulator, MessageType, Permissions } from './index.js';
+import { bytes, waitFor, closeSession, loggedInSession } from './harness.js';
 
 describe('messages, attachments, threads, pins through discord.js', () => {
   let emu: Emulator;
@@ -10,15 +10,9 @@ describe('messages, attachments, threads, pins through discord.js', () => {
   let channel: TextChannel;
 
   beforeAll(async () => {
-    emu = await startEmulator({ profile: 'fast' });
-    client = await loginClient(emu);
-    rest = makeRest(emu);
-    channel = client.channels.cache.get(emu.archiveChannelId) as TextChannel;
+    ({ emu, client, rest, channel } = await loggedInSession());
   });
-  afterAll(async () => {
-    await client?.destroy();
-    await emu?.close();
-  });
+  afterAll(() => closeSession({ emu, client }));
 
   it('sends 2 files multipart and downloads both byte-exact from the CDN URLs', async () => {
     const a = bytes(300_000, 1);
