@@ -94,3 +94,9 @@ export async function snapshotFiles(dir: string): Promise<Record<string, string>
   for (const file of await listFiles(dir)) snapshot[file] = await sha256File(join(dir, file));
   return snapshot;
 }
+
+/** A temp folder with where a seed set goes and where it is restored to (remove `tmp` afterwards). */
+export async function seedWorkspace(chunkFolder = 'chunks', outFolder = 'out'): Promise<{ tmp: string; chunkDir: string; outBase: string }> {
+  const tmp = await makeTempDir();
+  return { tmp, chunkDir: join(tmp, chunkFolder), outBase: join(tmp, outFolder) };
+}

@@ -12,9 +12,9 @@ import { assembleSeedSet, type SeedAssembleOptions } from '../../src/legacy/inde
 import {
   copyFixtureChunks,
   listFiles,
-  makeTempDir,
   readFixtureExpectation,
   removeTempDir,
+  seedWorkspace,
   sha256File,
   snapshotFiles,
   type SeedFixture,
@@ -26,9 +26,7 @@ let tmp: string;
 let chunkDir: string;
 let outBase: string;
 beforeEach(async () => {
-  tmp = await makeTempDir();
-  chunkDir = join(tmp, 'chunks');
-  outBase = join(tmp, 'out');
+  ({ tmp, chunkDir, outBase } = await seedWorkspace());
 });
 afterEach(async () => {
   vi.restoreAllMocks();

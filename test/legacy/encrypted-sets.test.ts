@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assembleSeedSet } from '../../src/legacy/index.js';
-import { listFiles, makeTempDir, removeTempDir, sha256 } from '../helpers/seed-fixtures.js';
+import { listFiles, removeTempDir, seedWorkspace, sha256 } from '../helpers/seed-fixtures.js';
+import { noise } from '../helpers/trees.js';
 import { seedGzip, writeSeedSet } from '../helpers/seed-writer.js';
 
 const KEY = 'päss wörd 🔑';
@@ -16,23 +17,12 @@ let tmp: string;
 let chunkDir: string;
 let outBase: string;
 beforeEach(async () => {
-  tmp = await makeTempDir();
-  chunkDir = join(tmp, 'chunks');
-  outBase = join(tmp, 'out');
+  ({ tmp, chunkDir, outBase } = await seedWorkspace());
 });
 afterEach(async () => {
   await removeTempDir(tmp);
 });
 
-function noise(length: number, seed: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 describe('3.1 per-chunk sets', () => {
   it('restores a file spanning several chunks, an empty file, and a non-ASCII name (UTF-8 key)', async () => {

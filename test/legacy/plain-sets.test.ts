@@ -8,7 +8,8 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isDosError } from '../../src/core/errors.js';
 import { assembleSeedSet, isSeedManifestName } from '../../src/legacy/index.js';
-import { listFiles, makeTempDir, removeTempDir, sha256 } from '../helpers/seed-fixtures.js';
+import { listFiles, removeTempDir, seedWorkspace, sha256 } from '../helpers/seed-fixtures.js';
+import { noise } from '../helpers/trees.js';
 import { editSeedManifest, seedFileId, writeSeedManifestJson, writeSeedSet } from '../helpers/seed-writer.js';
 
 const SLICE = 64 * 1024;
@@ -17,34 +18,21 @@ let tmp: string;
 let chunkDir: string;
 let outBase: string;
 beforeEach(async () => {
-  tmp = await makeTempDir();
-  chunkDir = join(tmp, '[Archive] #170126-07');
-  outBase = join(tmp, 'Downloads');
+  ({ tmp, chunkDir, outBase } = await seedWorkspace('[Archive] #170126-07', 'Downloads'));
 });
 afterEach(async () => {
   await removeTempDir(tmp);
 });
 
-function pseudoRandom(length: number, seed: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** A file that is itself a valid gzip stream: the seed's "try gunzip" would have decompressed it. */
 const alreadyGzipped = gzipSync(Buffer.from('this text is inside an original .gz file\n'.repeat(50)));
 
 const sources = [
   { name: 'empty.txt', data: Buffer.alloc(0) },
-  { name: 'video.mov', data: pseudoRandom(3 * SLICE + 123, 7) }, // four slices, the last one short
+  { name: 'video.mov', data: noise(3 * SLICE + 123, 7) }, // four slices, the last one short
   { name: 'logs.gz', data: alreadyGzipped },
-  { name: 'exact.bin', data: pseudoRandom(2 * SLICE, 9) }, // exactly two slices
+  { name: 'exact.bin', data: noise(2 * SLICE, 9) }, // exactly two slices
 ];
 
 async function expectRestored(folder: string, files: Array<{ name: string; data: Buffer }>) {
@@ -89,7 +77,7 @@ describe('legacy manifest.json (pre-repo, schema assumed 2.0)', () => {
 
 describe('unencrypted data that the manifest explicitly declares gzip-compressed', () => {
   it('is gunzipped (only then): one gzip member per chunk joins into a valid stream', async () => {
-    const data = pseudoRandom(5000, 3);
+    const data = noise(5000, 3);
     await mkdir(chunkDir, { recursive: true });
     await writeFile(join(chunkDir, 'a.bin'), gzipSync(data.subarray(0, 2000)));
     await writeFile(join(chunkDir, 'b.bin'), gzipSync(data.subarray(2000)));
