@@ -62,6 +62,7 @@ function defaultName(inputs: string[]): string {
 /** Uploads the files of a source and publishes them as one generation of an archive. */
 export async function writeArchiveGeneration(ctx: StoreContext, target: PutTarget, source: InputSource, onProgress?: ProgressFn): Promise<PutResult> {
   const { archiveId, lot, name, createdAt } = target;
+  ctx.backend.expectUpload?.(archiveId, source.totalBytes);
   const writer = new PackWriter(ctx, archiveId, target.jobId, await ctx.backend.limits());
   const totalBytes = source.totalBytes;
   const fileCount = source.entries.filter((e) => e.type === 'file').length;

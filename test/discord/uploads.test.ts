@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { MESSAGE_CREATE_ROUTE } from '../emulator/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { noise, snapshot, writeTree } from '../helpers/trees.js';
-import { closeAll, discordStore, emulator, packAttachments } from './helpers.js';
+import { backendFor, closeAll, discordStore, emulator, packAttachments } from './helpers.js';
 
 /** Small frames and packs: many packs from little data (3 frames of 16 KiB per 64 KiB pack). */
 const FRAME = 16 * 1024;
@@ -44,6 +44,36 @@ describe('uploads under rate limits and faults', () => {
     // Three threads in parallel: well under the 25 s one bucket would need.
     expect(emu.state.threads(emu.archiveChannelId).length).toBeGreaterThan(1);
     expect(seconds).toBeLessThan(15);
+  }, 30_000);
+
+  it('opens at once the threads an upload of a given size will need, before any pack exists', async () => {
+    const emu = await emulator({ profile: 'realistic' });
+    const backend = backendFor(emu, { maxPackBytes: PACK, packsPerMessage: 2, threadsPerArchive: 3 });
+    // 200 packs = 100 messages: more than three threads' first bursts of 5.
+    backend.expectUpload('#281126-01', 200 * PACK);
+    await vi.waitFor(() => expect(emu.state.threads(emu.archiveChannelId)).toHaveLength(3));
+    // 4 packs = 2 messages: the card's own thread sends them in its first burst.
+    backend.expectUpload('#281126-02', 4 * PACK);
+    await vi.waitFor(() => expect(emu.state.threads(emu.archiveChannelId)).toHaveLength(4));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(emu.state.threads(emu.archiveChannelId)).toHaveLength(4);
+    expect(packAttachments(emu)).toEqual([]);
+  });
+
+  it('removes the extra threads an upload opened but never used (everything deduplicated)', async () => {
+    const emu = await emulator({ profile: 'realistic' });
+    const t = await discordStore(emu, { frameSize: FRAME, maxPackBytes: PACK, packsPerMessage: 2, threadsPerArchive: 3 });
+    const src = tempDir();
+    writeTree(src, { 'data.bin': noise(90 * FRAME, 11) });
+    const first = await t.store.put([src]);
+    expect(emu.state.threads(emu.archiveChannelId)).toHaveLength(3);
+    const again = await t.store.put([src]);
+    expect(again.attachments).toBe(1); // only its manifest: every data frame is deduplicated
+    // The second archive keeps its card's thread (holding the manifest) and nothing else.
+    expect(emu.state.threads(emu.archiveChannelId)).toHaveLength(4);
+    const out = join(tempDir(), 'out');
+    await t.store.get(first.id, out);
+    expect(snapshot(out)).toEqual(snapshot(src));
   }, 30_000);
 
   it('rides out a 429 storm without hammering', async () => {

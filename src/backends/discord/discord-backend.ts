@@ -170,8 +170,19 @@ export class DiscordBackend implements Backend {
     return this.keyring.write(data);
   }
 
-  putRecord(archiveId: string, data: Buffer, display: ArchiveDisplay): Promise<void> {
-    return this.cards.putRecord(archiveId, data, display);
+  /** Opens the card and the threads an upload of about `bytes` will use, ahead of its first pack. */
+  expectUpload(archiveId: string, bytes: number): void {
+    void this.limits().then(({ maxPackBytes }) => {
+      const messages = Math.ceil(bytes / (maxPackBytes * this.packsPerMessage(maxPackBytes)));
+      this.uploader.prepare(archiveId, messages);
+    }, () => {}); // a hint: the first pack meets the same error and reports it
+  }
+
+  async putRecord(archiveId: string, data: Buffer, display: ArchiveDisplay): Promise<void> {
+    await this.cards.putRecord(archiveId, data, display);
+    const idle = this.uploader.releaseIdleThreads(archiveId);
+    // Best effort: an empty thread left behind costs nothing but clutter.
+    for (const threadId of idle) await this.api.delete(Routes.channel(threadId), { what: `removing an unused thread of ${archiveId}` }).catch(() => {});
   }
 
   showProgress(archiveId: string, display: ArchiveDisplay): void {

@@ -9,6 +9,8 @@ export const MAX_REQUEST_BYTES = 25 * MiB;
 /** Room for multipart framing and payload_json inside one request. */
 export const REQUEST_OVERHEAD = 256 * 1024;
 export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+/** Messages a channel's create bucket sends at once before it waits (Discord: 5 per 5 s). */
+export const MESSAGE_BURST = 5;
 /** Discord's nonce length limit. */
 export const NONCE_LENGTH = 25;
 /** `POST /attachments/refresh-urls` takes at most this many URLs. */

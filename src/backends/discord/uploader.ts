@@ -5,7 +5,7 @@ import type { PackUpload } from '../backend.js';
 import type { APIChannel, APIMessage, DiscordApi } from './api.js';
 import { DiscordCodes, PackTooLargeError, backendError, discordCode, httpStatus } from './errors.js';
 import { encodeLocator } from './locator.js';
-import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_REQUEST_BYTES, NONCE_LENGTH, REQUEST_OVERHEAD } from './options.js';
+import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_REQUEST_BYTES, MESSAGE_BURST, NONCE_LENGTH, REQUEST_OVERHEAD } from './options.js';
 import type { AttachmentUrls } from './url-cache.js';
 
 interface PendingPack {
@@ -20,6 +20,8 @@ interface Lane {
   threadId: string;
   /** A message is on its way (possibly waiting in discord.js for the bucket to refill). */
   sending: boolean;
+  /** Messages posted: an extra thread that never got one is deleted when the archive is published. */
+  sent: number;
   dead: boolean;
 }
 
@@ -29,7 +31,8 @@ interface ArchiveLanes {
   queue: PendingPack[];
   queuedBytes: number;
   lanes: Lane[];
-  adding: boolean;
+  /** Threads being opened. */
+  adding: number;
   /** Wakes dispatch when the first busy bucket refills. */
   wake: NodeJS.Timeout | null;
   /** Waiting briefly for a partly filled message to fill up. */
@@ -83,6 +86,32 @@ export class PackUploader {
     });
   }
 
+  /**
+   * An upload of about `messages` messages is starting: opens the threads it will need now, in
+   * parallel with the key derivation and the first packs, instead of one by one once every
+   * thread is busy. Each thread's bucket sends its first burst (about 5 messages) at once, so a
+   * large upload wants all its threads from the start. Best effort: failures surface on put.
+   */
+  prepare(archiveId: string, messages: number): void {
+    const wanted = Math.min(this.hooks.threadsPerArchive, Math.ceil(messages / MESSAGE_BURST));
+    this.lanesOf(archiveId).then((archive) => {
+      const live = archive.lanes.filter((l) => !l.dead).length;
+      for (let i = live + archive.adding; i < wanted; i++) this.addLane(archive);
+    }, () => {});
+  }
+
+  /**
+   * The archive is published: extra threads that never received a message are removed (the
+   * card's own thread stays), so a small or fully deduplicated upload leaves no empty threads.
+   */
+  releaseIdleThreads(archiveId: string): string[] {
+    const archive = this.settled.get(archiveId);
+    if (!archive || archive.queue.length > 0) return [];
+    const idle = archive.lanes.slice(1).filter((l) => !l.dead && !l.sending && l.sent === 0);
+    archive.lanes = archive.lanes.filter((l) => !idle.includes(l));
+    return idle.map((l) => l.threadId);
+  }
+
   /** Threads with uploads in flight in this process (never deleted as empty meanwhile). */
   activeThreads(): Set<string> {
     const ids = new Set<string>();
@@ -102,7 +131,7 @@ export class PackUploader {
     let archive = this.archives.get(archiveId);
     if (!archive) {
       archive = this.hooks.primaryThread(archiveId).then((threadId) => {
-        const lanes: ArchiveLanes = { archiveId, queue: [], queuedBytes: 0, lanes: [newLane(threadId)], adding: false, wake: null, linger: null, lingered: false };
+        const lanes: ArchiveLanes = { archiveId, queue: [], queuedBytes: 0, lanes: [newLane(threadId)], adding: 0, wake: null, linger: null, lingered: false };
         this.settled.set(archiveId, lanes);
         return lanes;
       });
@@ -133,7 +162,7 @@ export class PackUploader {
       const now = Date.now();
       const ready = free.find((l) => this.api.readyAt('POST', Routes.channelMessages(l.threadId)) <= now);
       if (!ready) {
-        if (live.length < this.hooks.threadsPerArchive && !archive.adding) this.addLane(archive);
+        if (live.length < this.hooks.threadsPerArchive && archive.adding === 0) this.addLane(archive);
         if (free.length > 0 && !archive.wake) {
           const at = Math.min(...free.map((l) => this.api.readyAt('POST', Routes.channelMessages(l.threadId))));
           archive.wake = setTimeout(() => {
@@ -159,8 +188,8 @@ export class PackUploader {
   }
 
   private addLane(archive: ArchiveLanes): void {
-    archive.adding = true;
-    const n = archive.lanes.length + 1;
+    archive.adding++;
+    const n = archive.lanes.length + archive.adding;
     this.api.post<APIChannel>(Routes.threads(this.parentId), {
       body: { name: `${archive.archiveId} packs ${n}`, type: 11, auto_archive_duration: 1440 },
       what: `opening thread ${n} for the packs of ${archive.archiveId}`,
@@ -170,7 +199,7 @@ export class PackUploader {
       // Without another thread the ones we have share the work; with none, nothing can go.
       if (archive.lanes.every((l) => l.dead)) for (const pack of archive.queue.splice(0)) pack.reject(err);
     }).finally(() => {
-      archive.adding = false;
+      archive.adding--;
       this.dispatch(archive);
     });
   }
@@ -212,6 +241,7 @@ export class PackUploader {
       this.failed(archive, lane, batch, err);
       return;
     }
+    lane.sent++;
     this.urls.remember(message);
     for (const [i, pack] of batch.entries()) {
       try {
@@ -253,7 +283,7 @@ export class PackUploader {
 }
 
 function newLane(threadId: string): Lane {
-  return { threadId, sending: false, dead: false };
+  return { threadId, sending: false, sent: 0, dead: false };
 }
 
 /** Same packs, same nonce: a retried request is recognised by Discord as the same message. */
