@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import { mountFilesystem, prepareMountpoint } from '../../fs/mount.js';
-import { CountingBackend } from '../../store/mount/counting-backend.js';
+import { countingBackend } from '../../store/mount/counting-backend.js';
 import { removeMountInfo, runningMounts, writeMountInfo, type MountInfo } from '../../store/mount/runtime.js';
 import { MountSession } from '../../store/mount/session.js';
 import type { Config } from '../config.js';
@@ -32,9 +32,9 @@ export function registerMount(program: Command, config: () => Config): void {
       if (recovered) notice(`recovered a stale mount at ${dir} (a previous dos mount did not exit cleanly)`);
 
       const store = await openConfiguredStore(cfg, true);
-      const counting = new CountingBackend(store.ctx.backend);
-      store.ctx.backend = counting;
-      const remote = counting.kind !== 'local';
+      const { backend: counted, counters } = countingBackend(store.ctx.backend);
+      store.ctx.backend = counted;
+      const remote = counted.kind !== 'local';
       const session = new MountSession(store.ctx, {
         stagingDir: stagingDirOf(cfg),
         cacheBytes: megabytes('DOS_CACHE_MB', 256 * MB),
@@ -60,17 +60,17 @@ export function registerMount(program: Command, config: () => Config): void {
       const publish = () => {
         const c = session.cacheStats();
         const info: MountInfo = {
-          pid: process.pid, host: hostname(), mountpoint: dir, backend: counting.description, startedAt, updatedAt: new Date().toISOString(),
+          pid: process.pid, host: hostname(), mountpoint: dir, backend: counted.description, startedAt, updatedAt: new Date().toISOString(),
           pending: session.pendingCounts(), committedChanges: session.committedChanges,
           cache: { memoryBytes: c.memoryBytes, memoryMaxBytes: c.memoryMaxBytes, diskBytes: c.diskBytes, diskMaxBytes: c.diskMaxBytes, hits: c.hits, misses: c.misses },
-          backendReads: { requests: counting.reads, bytes: counting.readBytes },
+          backendReads: { requests: counters.reads, bytes: counters.readBytes },
         };
         writeMountInfo(cfg.home, info);
       };
       publish();
       const ticker = setInterval(publish, 500);
       const archives = store.listArchives().filter((a) => a.generation !== null).length;
-      process.stdout.write(`dos: mounted ${archives} archive(s) from the ${counting.description} at ${dir} (Ctrl-C unmounts)\n`);
+      process.stdout.write(`dos: mounted ${archives} archive(s) from the ${counted.description} at ${dir} (Ctrl-C unmounts)\n`);
 
       await new Promise<void>((done) => {
         let stopping = false;

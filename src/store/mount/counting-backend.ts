@@ -1,73 +1,39 @@
-import type { ArchiveDisplay, Backend, BackendLimits, ByteRange, PackStat, PackUpload } from '../../backends/backend.js';
+import type { Backend, ByteRange, PackUpload } from '../../backends/backend.js';
 
-/** A backend that counts what is read from it (the mount reports it in `dos status`). */
-export class CountingBackend implements Backend {
-  readonly kind: Backend['kind'];
-  readonly description: string;
-  reads = 0;
-  readBytes = 0;
-  writes = 0;
-  writtenBytes = 0;
+/** What went through a backend (the mount reports it in `dos status`). */
+export interface BackendCounters {
+  reads: number;
+  readBytes: number;
+  writes: number;
+  writtenBytes: number;
+}
 
-  constructor(private readonly inner: Backend) {
-    this.kind = inner.kind;
-    this.description = inner.description;
-    if (inner.listPacks) this.listPacks = () => inner.listPacks!();
-    if (inner.removePartialUploads) this.removePartialUploads = (ms) => inner.removePartialUploads!(ms);
-    if (inner.showProgress) this.showProgress = (id, display) => inner.showProgress!(id, display);
-  }
-
-  listPacks?: Backend['listPacks'];
-  removePartialUploads?: Backend['removePartialUploads'];
-  showProgress?: Backend['showProgress'];
-
-  limits(): Promise<BackendLimits> {
-    return this.inner.limits();
-  }
-
-  async putPack(pack: PackUpload): Promise<string> {
-    const locator = await this.inner.putPack(pack);
-    this.writes++;
-    this.writtenBytes += pack.data.length;
+/**
+ * The same backend, counting pack reads and writes. A proxy rather than a class listing every
+ * member: the optional ones (seed archives, progress, upload hints...) must stay exactly as
+ * present or absent as on the backend itself, including members added later.
+ */
+export function countingBackend(inner: Backend): { backend: Backend; counters: BackendCounters } {
+  const counters: BackendCounters = { reads: 0, readBytes: 0, writes: 0, writtenBytes: 0 };
+  const putPack = async (pack: PackUpload): Promise<string> => {
+    const locator = await inner.putPack(pack);
+    counters.writes++;
+    counters.writtenBytes += pack.data.length;
     return locator;
-  }
-
-  async readPack(locator: string, range?: ByteRange): Promise<Buffer> {
-    const data = await this.inner.readPack(locator, range);
-    this.reads++;
-    this.readBytes += data.length;
+  };
+  const readPack = async (locator: string, range?: ByteRange): Promise<Buffer> => {
+    const data = await inner.readPack(locator, range);
+    counters.reads++;
+    counters.readBytes += data.length;
     return data;
-  }
-
-  statPacks(locators: string[]): Promise<Map<string, PackStat>> {
-    return this.inner.statPacks(locators);
-  }
-
-  deletePacks(locators: string[]): Promise<void> {
-    return this.inner.deletePacks(locators);
-  }
-
-  readKeyring(): Promise<Buffer | null> {
-    return this.inner.readKeyring();
-  }
-
-  writeKeyring(data: Buffer): Promise<void> {
-    return this.inner.writeKeyring(data);
-  }
-
-  putRecord(archiveId: string, data: Buffer, display: ArchiveDisplay): Promise<void> {
-    return this.inner.putRecord(archiveId, data, display);
-  }
-
-  listRecords(): Promise<Array<{ archiveId: string; data: Buffer }>> {
-    return this.inner.listRecords();
-  }
-
-  deleteRecord(archiveId: string): Promise<void> {
-    return this.inner.deleteRecord(archiveId);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
+  };
+  const backend = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'putPack') return putPack;
+      if (prop === 'readPack') return readPack;
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { backend, counters };
 }
