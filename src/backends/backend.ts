@@ -127,6 +127,8 @@ export interface Backend {
 
   /** Publishes (creates or replaces) the record of one archive, with what to show people about it. */
   putRecord(archiveId: string, data: Buffer, display: ArchiveDisplay): Promise<void>;
+  /** A hint that an upload follows soon: fetch now what it will need (limits, existing cards). */
+  warmUp?(): void;
   /** A hint that an upload of about `bytes` into this archive starts now (a backend may get ready for it). */
   expectUpload?(archiveId: string, bytes: number): void;
   /** Shows upload progress where people look (the card); backends may rate-limit or ignore it. */

@@ -17,26 +17,27 @@ export const notice = (message: string): void => {
  * Picks the backend the configuration asks for. The Discord backend is imported only when
  * used: discord.js alone takes most of a second to load, which every local command would pay.
  */
-export async function backendFor(config: Config): Promise<{ backend: Backend; indexPath: string }> {
+export function backendFor(config: Config): { backend: Promise<Backend>; indexPath: string } {
   const wantsDiscord = config.backend ? config.backend === 'discord' : config.discordToken !== undefined;
   if (wantsDiscord) {
     if (!config.discordToken || !config.archiveChannelId) {
       throw new DosError(ErrorCodes.BAD_INPUT, 'the Discord backend needs both DISCORD_BOT_TOKEN and DISCORD_DRIVE_ARCHIVE_CHANNEL_ID (or set DOS_BACKEND=local)');
     }
-    const { DiscordBackend } = await import('../backends/discord/index.js');
-    const backend = new DiscordBackend({
-      token: config.discordToken,
-      archiveChannelId: config.archiveChannelId,
+    const { discordToken: token, archiveChannelId } = config;
+    // Loading takes ~0.3 s: the caller unlocks the keyring meanwhile.
+    const backend = import('../backends/discord/index.js').then(({ DiscordBackend }) => new DiscordBackend({
+      token,
+      archiveChannelId,
       apiBase: config.discordApiBase,
       cdnBase: config.discordCdnBase,
       // File names on archive cards are visible to everyone in the server: DOS_CARD_FILE_NAMES=0 hides them.
       cardFileNames: process.env.DOS_CARD_FILE_NAMES?.trim() !== '0',
-    });
-    return { backend, indexPath: join(config.home, 'index', `discord-${config.archiveChannelId}.db`) };
+    }));
+    return { backend, indexPath: join(config.home, 'index', `discord-${archiveChannelId}.db`) };
   }
   if (config.backend && config.backend !== 'local') throw new DosError(ErrorCodes.BAD_INPUT, `unknown DOS_BACKEND "${config.backend}" (expected local or discord)`);
   announceLocalOnce(config);
-  return { backend: new LocalBackend(join(config.home, 'store')), indexPath: join(config.home, 'index', 'local.db') };
+  return { backend: Promise.resolve(new LocalBackend(join(config.home, 'store'))), indexPath: join(config.home, 'index', 'local.db') };
 }
 
 /** "Without DISCORD_BOT_TOKEN, dos uses the local store and says so once." */
@@ -54,8 +55,10 @@ export function compressionFor(config: Config): CompressionPolicy {
 }
 
 /** Opens the configured store; `create` makes it on first use when USER_KEY is set (put, mount). */
-export async function openConfiguredStore(config: Config, create = false): Promise<Store> {
-  const { backend, indexPath } = await backendFor(config);
+/** `uploading`: an upload follows at once, so the backend may get ready for it while the keyring unlocks. */
+export async function openConfiguredStore(config: Config, create = false, uploading = false): Promise<Store> {
+  const { backend, indexPath } = backendFor(config);
+  if (uploading) backend.then((b) => b.warmUp?.(), () => {});
   return openStore({ backend, indexPath, userKey: config.userKey, createIfMissing: create, notice, compression: compressionFor(config) });
 }
 
@@ -63,8 +66,8 @@ export async function initConfiguredStore(config: Config, noEncryption: boolean)
   if (!noEncryption && !config.userKey) {
     throw new DosError(ErrorCodes.KEY_REQUIRED, 'set USER_KEY (a long passphrase) to create an encrypted store, or pass --no-encryption to store your files unencrypted');
   }
-  const { backend, indexPath } = await backendFor(config);
-  return initStore({ backend, indexPath, userKey: noEncryption ? null : config.userKey!, notice });
+  const { backend, indexPath } = backendFor(config);
+  return initStore({ backend: await backend, indexPath, userKey: noEncryption ? null : config.userKey!, notice });
 }
 
 /** Where the mount keeps staged files until they are uploaded. */
@@ -73,8 +76,8 @@ export function stagingDirOf(config: Config): string {
 }
 
 /** Opens the store, runs `fn`, and always closes it. */
-export async function withStore<T>(config: Config, create: boolean, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openConfiguredStore(config, create);
+export async function withStore<T>(config: Config, create: boolean, fn: (store: Store) => Promise<T>, uploading = false): Promise<T> {
+  const store = await openConfiguredStore(config, create, uploading);
   try {
     return await fn(store);
   } finally {

@@ -10,7 +10,8 @@ import { Store } from './store.js';
 import { syncFromBackend } from './sync.js';
 
 export interface OpenStoreOptions {
-  backend: Backend;
+  /** A backend still loading is fine: the keyring starts unlocking from the index's copy meanwhile. */
+  backend: Backend | Promise<Backend>;
   /** Path of the SQLite index, or ':memory:'. */
   indexPath: string;
   userKey?: string;
@@ -23,29 +24,50 @@ export interface OpenStoreOptions {
   notice?: (message: string) => void;
 }
 
-/** Opens an existing store (or creates it, see createIfMissing), unlocking its keyring. */
+/** Index meta key: the keyring record as last read from the backend. */
+const KEYRING_COPY = 'keyringRecord';
+
+/**
+ * Opens an existing store (or creates it, see createIfMissing), unlocking its keyring.
+ *
+ * The keyring record is public (salt, wrapped key) and the index keeps a copy of it, so the
+ * slow part, scrypt (~0.5 s), starts at once, in parallel with reaching the backend (loading
+ * the Discord client and fetching the pinned keyring take about as long). The backend's copy
+ * stays the authority: the early result is used only when both copies are byte-identical.
+ */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const notice = options.notice ?? (() => {});
-  const existing = await options.backend.readKeyring();
-  let keys: KeySet;
-  if (existing) {
-    keys = await unlockKeyring(parseKeyringRecord(existing), options.userKey);
-  } else if (options.createIfMissing && options.userKey) {
-    keys = await writeNewKeyring(options.backend, options.userKey, options.scrypt);
-    notice(`created a new encrypted store (${options.backend.description})`);
-  } else {
-    throw new DosError(ErrorCodes.NO_STORE, `no store yet (${options.backend.description}): run "dos init" with USER_KEY set`);
+  const index = new StoreIndex(options.indexPath);
+  try {
+    const cached = index.getMeta(KEYRING_COPY);
+    const early = cached === undefined ? null : unlockKeyring(parseKeyringRecord(cached), options.userKey).catch(() => null);
+    const backend = await options.backend;
+    const existing = await backend.readKeyring();
+    let keys: KeySet;
+    if (existing) {
+      const same = cached !== undefined && existing.equals(Buffer.from(cached));
+      keys = (same ? await early : null) ?? (await unlockKeyring(parseKeyringRecord(existing), options.userKey));
+      if (!same) index.setMeta(KEYRING_COPY, existing.toString());
+    } else if (options.createIfMissing && options.userKey) {
+      keys = await writeNewKeyring(backend, options.userKey, options.scrypt);
+      notice(`created a new encrypted store (${backend.description})`);
+    } else {
+      throw new DosError(ErrorCodes.NO_STORE, `no store yet (${backend.description}): run "dos init" with USER_KEY set`);
+    }
+    return await assemble({ ...options, backend }, index, keys, notice);
+  } catch (err) {
+    index.close();
+    throw err;
   }
-  return assemble(options, keys, notice);
 }
 
 /** `dos init`: creates the store. `userKey === null` only for an explicit --no-encryption. */
-export async function initStore(options: Omit<OpenStoreOptions, 'userKey' | 'createIfMissing'> & { userKey: string | null }): Promise<Store> {
+export async function initStore(options: Omit<OpenStoreOptions, 'userKey' | 'createIfMissing' | 'backend'> & { backend: Backend; userKey: string | null }): Promise<Store> {
   if (await options.backend.readKeyring()) {
     throw new DosError(ErrorCodes.STORE_EXISTS, `a store already exists (${options.backend.description})`);
   }
   const keys = await writeNewKeyring(options.backend, options.userKey, options.scrypt);
-  return assemble(options, keys, options.notice ?? (() => {}));
+  return assemble(options, new StoreIndex(options.indexPath), keys, options.notice ?? (() => {}));
 }
 
 async function writeNewKeyring(backend: Backend, userKey: string | null, scrypt: ScryptParams = DEFAULT_SCRYPT): Promise<KeySet> {
@@ -54,8 +76,8 @@ async function writeNewKeyring(backend: Backend, userKey: string | null, scrypt:
   return keys;
 }
 
-async function assemble(options: Omit<OpenStoreOptions, 'userKey'>, keys: KeySet, notice: (m: string) => void): Promise<Store> {
-  let index = new StoreIndex(options.indexPath);
+async function assemble(options: Omit<OpenStoreOptions, 'userKey' | 'backend'> & { backend: Backend }, opened: StoreIndex, keys: KeySet, notice: (m: string) => void): Promise<Store> {
+  let index = opened;
   const indexedStore = index.getMeta('storeId');
   if (indexedStore !== undefined && indexedStore !== keys.storeId) {
     // The index is a cache of another store (the store folder was replaced): rebuild it.

@@ -9,7 +9,8 @@ import type { Manifest } from '../../src/core/manifest.js';
 import { openStore } from '../../src/store/open-store.js';
 import { sealManifest } from '../../src/store/manifest-io.js';
 import { PackWriter } from '../../src/store/pack-writer.js';
-import { makeTestStore, TEST_DISPLAY } from '../helpers/store.js';
+import { parseKeyringRecord, rewrapKeyring } from '../../src/core/keyring.js';
+import { FAST_SCRYPT, makeTestStore, TEST_DISPLAY, TEST_KEY } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
 import { noise, snapshot, writeTree } from '../helpers/trees.js';
 
@@ -34,6 +35,18 @@ describe('keys', () => {
     const err = await expectCode(t.reopen('not the key'), 'WRONG_KEY');
     expect(err.message).toMatch(/does not match this store/);
     expect(snapshot(t.storeDir)).toEqual(before);
+  });
+
+  it('a keyring changed on the backend wins over the copy the index keeps to unlock early', async () => {
+    const t = await makeTestStore();
+    await t.reopen(); // the index now holds a copy of the keyring
+    const backend = new LocalBackend(t.storeDir);
+    const record = parseKeyringRecord((await backend.readKeyring())!);
+    await backend.writeKeyring(Buffer.from(JSON.stringify(await rewrapKeyring(record, TEST_KEY, 'the new passphrase', FAST_SCRYPT))));
+    await expectCode(t.reopen(), 'WRONG_KEY');
+    const reopened = await t.reopen('the new passphrase');
+    expect(reopened.listArchives()).toEqual([]);
+    await expectCode(t.reopen(), 'WRONG_KEY');
   });
 
   it('a missing USER_KEY on an encrypted store is an error', async () => {

@@ -1,5 +1,5 @@
-import { REST, RESTEvents, type RawFile } from 'discord.js';
-import type { APIAttachment, APIChannel, APIGuild, APIMessage, APIUser } from 'discord.js';
+import { REST, RESTEvents, type RawFile } from '@discordjs/rest';
+import type { APIAttachment, APIChannel, APIGuild, APIMessage, APIUser } from 'discord-api-types/v10';
 import { backendError } from './errors.js';
 import type { ResolvedDiscordOptions } from './options.js';
 import { withRetry } from './retry.js';

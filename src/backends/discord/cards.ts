@@ -1,4 +1,4 @@
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import { lotOf } from '../../core/archive-id.js';
 import type { ArchiveDisplay } from '../backend.js';
 import type { APIChannel, APIMessage, DiscordApi } from './api.js';
@@ -144,11 +144,20 @@ export class ArchiveCards {
 
   private async find(s: CardState): Promise<void> {
     if (s.messageId) return;
+    await this.scanOnce();
+  }
+
+  /** Reads the channel's cards now, so the first card of an upload need not wait for it. */
+  warmUp(): void {
+    this.scanOnce().catch(() => {}); // a failed scan is retried (and reported) by the first card
+  }
+
+  private scanOnce(): Promise<void> {
     this.scanned ??= this.scan().then(() => {}, (err) => {
       this.scanned = null;
       throw err;
     });
-    await this.scanned;
+    return this.scanned;
   }
 
   private finish(s: CardState): void {

@@ -1,4 +1,4 @@
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import type { ArchiveDisplay, Backend, BackendLimits, ByteRange, PackStat, PackUpload, SeedArchiveListing, SeedDownloadResult, SeedThreadListing } from '../backend.js';
 import { DiscordApi, type APIChannel, type APIGuild } from './api.js';
@@ -168,6 +168,12 @@ export class DiscordBackend implements Backend {
 
   writeKeyring(data: Buffer): Promise<void> {
     return this.keyring.write(data);
+  }
+
+  /** Learns the server's limits and the channel's cards ahead of an upload (while scrypt runs). */
+  warmUp(): void {
+    void this.limits().catch(() => {});
+    this.cards.warmUp();
   }
 
   /** Opens the card and the threads an upload of about `bytes` will use, ahead of its first pack. */

@@ -1,4 +1,4 @@
-import { DiscordAPIError, HTTPError } from 'discord.js';
+import { DiscordAPIError, HTTPError } from '@discordjs/rest';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 
 /** Discord JSON error codes this backend reacts to. */

@@ -1,4 +1,4 @@
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import { DISCORD_LIMITS } from '../../legacy/discord-limits.js';
 import type { APIMessage, DiscordApi } from './api.js';

@@ -1,4 +1,4 @@
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import type { APIMessage, DiscordApi } from './api.js';
 import { DiscordCodes, backendError, discordCode, isUnknownResource } from './errors.js';
 import type { PackLocation } from './locator.js';

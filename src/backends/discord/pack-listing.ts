@@ -1,4 +1,4 @@
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import type { DiscordApi, APIChannel, APIMessage } from './api.js';
 import { encodeLocator, snowflakeTime } from './locator.js';
 import { allMessages } from './message-fetch.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import type { PackUpload } from '../backend.js';
 import type { APIChannel, APIMessage, DiscordApi } from './api.js';

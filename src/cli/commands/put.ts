@@ -26,7 +26,7 @@ export function registerPut(program: Command, config: () => Config): void {
         } else {
           process.stdout.write(`${result.id}  ${result.name}: ${result.files} files, ${formatBytes(result.bytes)} → ${formatBytes(result.storedBytes)} stored in ${result.attachments} attachment(s)\n`);
         }
-      }).catch((err: unknown) => {
+      }, true).catch((err: unknown) => {
         source.abort(err); // stop reading ahead: the store could not be opened
         throw err;
       });
