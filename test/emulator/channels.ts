@@ -23,7 +23,7 @@ export function createChannel(ctx: EmulatorContext, spec: NewChannel): ChannelRe
   const { state } = ctx;
   const now = ctx.clock.now();
   const type = spec.type ?? ChannelType.GuildText;
-  const siblings = [...state.channels.values()].filter((c) => !c.deleted && !state.isThread(c));
+  const siblings = state.guildChannels();
   const c: ChannelRecord = {
     id: ctx.ids.next(),
     type,

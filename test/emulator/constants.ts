@@ -16,7 +16,7 @@ export const ChannelType = {
 } as const;
 
 export const THREAD_TYPES: ReadonlySet<number> = new Set([10, 11, 12]);
-export const TEXT_BASED_TYPES: ReadonlySet<number> = new Set([0, 5, 10, 11, 12]);
+export const TEXT_BASED_TYPES: ReadonlySet<number> = new Set([0, 1, 5, 10, 11, 12]);
 
 export const MessageType = {
   Default: 0,
@@ -124,6 +124,19 @@ export const DEFAULT_BOT_PERMISSIONS =
   Permissions.SendMessagesInThreads |
   Permissions.PinMessages |
   Permissions.UseApplicationCommands;
+
+/**
+ * What either user may do in a DM channel: talk, attach, read history, react, pin. No server
+ * permission applies there, and nothing lets one user delete the other's messages.
+ */
+export const DM_PERMISSIONS =
+  Permissions.ViewChannel |
+  Permissions.SendMessages |
+  Permissions.EmbedLinks |
+  Permissions.AttachFiles |
+  Permissions.ReadMessageHistory |
+  Permissions.AddReactions |
+  Permissions.PinMessages;
 
 export const GatewayOp = {
   Dispatch: 0,

@@ -13,6 +13,8 @@ export interface DispatchEvent {
   d: unknown;
   /** Intent bit the session must have identified with, or null (always delivered). */
   intent: number | null;
+  /** A direct-message event: Discord sends those to shard 0 only, whatever the guild's shard. */
+  dm?: boolean;
   /**
    * For message payloads: who wrote it and whom it mentions. Sessions without the MESSAGE_CONTENT intent get
    * `blanked` instead of `d`, unless the bot wrote the message or is mentioned in it.

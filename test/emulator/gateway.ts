@@ -269,7 +269,7 @@ export class Gateway implements Dispatcher, GatewayFaultTarget {
   dispatch(ev: DispatchEvent): void {
     for (const s of this.sessions.values()) {
       if (ev.intent !== null && !(s.intents & ev.intent)) continue;
-      if (!this.#coversGuild(s)) continue;
+      if (ev.dm ? s.shard[0] !== 0 : !this.#coversGuild(s)) continue;
       let d = ev.d;
       if (ev.content && !(s.intents & Intents.MessageContent)) {
         const { authorId, mentionIds, blanked } = ev.content;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Intents } from './constants.js';
 import type { EmulatorContext } from './context.js';
 import { createChannel } from './channels.js';
-import { guildPayload, memberPayload, rolePayload } from './payloads.js';
+import { guildPayload, memberPayload, rolePayload, userPayload } from './payloads.js';
 import type { MemberRecord, RoleRecord, UserRecord } from './state.js';
 
 /** Users, roles, members and the initial world (bot, owner, guild, archive channel). */
@@ -52,6 +52,16 @@ export function addMember(ctx: EmulatorContext, userId: string, roles: string[] 
   state.members.set(userId, m);
   ctx.dispatcher.dispatch({ t: 'GUILD_MEMBER_ADD', d: { ...memberPayload(ctx, m), guild_id: state.guild.id }, intent: Intents.GuildMembers });
   return m;
+}
+
+/** The user leaves (or is kicked from) the server; their user record and DMs stay. */
+export function removeMember(ctx: EmulatorContext, userId: string): void {
+  const { state } = ctx;
+  const m = state.members.get(userId);
+  const u = state.users.get(userId);
+  if (!m || !u) throw new Error(`unknown member ${userId}`);
+  state.members.delete(userId);
+  ctx.dispatcher.dispatch({ t: 'GUILD_MEMBER_REMOVE', d: { guild_id: state.guild.id, user: userPayload(u) }, intent: Intents.GuildMembers });
 }
 
 export function setMemberRoles(ctx: EmulatorContext, userId: string, roles: string[]): MemberRecord {

@@ -1,6 +1,6 @@
 /** Test helpers: a real discord.js Client / REST pointed at an emulator. Not a test file itself. */
 import type { EventEmitter } from 'node:events';
-import { Client, Events, GatewayIntentBits, REST, type TextChannel } from 'discord.js';
+import { Client, Events, GatewayIntentBits, REST, type Partials, type TextChannel } from 'discord.js';
 import { startEmulator, type Emulator } from './index.js';
 
 export const DEFAULT_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
@@ -15,8 +15,8 @@ export function makeRest(emu: Emulator, extra: Record<string, unknown> = {}): RE
 }
 
 /** Logs in an unmodified discord.js Client and waits for clientReady. */
-export async function loginClient(emu: Emulator, opts: { intents?: number[]; token?: string } = {}): Promise<Client> {
-  const client = new Client({ intents: opts.intents ?? DEFAULT_INTENTS, rest: restOptions(emu) });
+export async function loginClient(emu: Emulator, opts: { intents?: number[]; token?: string; partials?: Partials[] } = {}): Promise<Client> {
+  const client = new Client({ intents: opts.intents ?? DEFAULT_INTENTS, partials: opts.partials ?? [], rest: restOptions(emu) });
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   try {
     await client.login(opts.token ?? emu.token);

@@ -4,9 +4,10 @@ import { createChannel as createChannelRecord } from './channels.js';
 import { Clock } from './clock.js';
 import { ChannelType, Intents } from './constants.js';
 import type { EmulatorContext } from './context.js';
+import { openDm } from './dms.js';
 import { Faults } from './faults.js';
 import { Gateway } from './gateway.js';
-import { addMember, bootstrap, createRole as createRoleRecord, createUser as createUserRecord, setMemberRoles, setPremiumTier, updateRole } from './guild.js';
+import { addMember, bootstrap, createRole as createRoleRecord, createUser as createUserRecord, removeMember, setMemberRoles, setPremiumTier, updateRole } from './guild.js';
 import { type InjectSlashCommandOptions, type InjectedInteraction, injectSlashCommand, interactionRoutes } from './interactions.js';
 import { createMessage } from './messages.js';
 import { type BucketLimit, type EmulatorOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -14,6 +15,7 @@ import { channelPayload, messagePayload } from './payloads.js';
 import { RateLimiter } from './ratelimit.js';
 import { Router } from './router.js';
 import { channelRoutes } from './routes/channels.js';
+import { dmRoutes } from './routes/dms.js';
 import { guildRoutes } from './routes/guilds.js';
 import { messageRoutes } from './routes/messages.js';
 import { miscRoutes } from './routes/misc.js';
@@ -52,6 +54,9 @@ export interface InjectMessageOptions {
   replyTo?: string;
 }
 
+/** A user writing to the bot in their DM channel (opened first if needed, without CHANNEL_CREATE, as on Discord). */
+export type InjectDirectMessageOptions = Omit<InjectMessageOptions, 'channelId' | 'authorId'> & { authorId: string };
+
 /** Read-only views over the emulator's world. */
 export interface StateInspector {
   /** The raw in-memory state (mutable; use with care). */
@@ -61,6 +66,8 @@ export interface StateInspector {
   /** Threads, not deleted (archived included). */
   threads(parentId?: string): ChannelRecord[];
   channel(id: string): ChannelRecord | undefined;
+  /** The bot's DM channel with a user, if one was opened. */
+  dmChannel(userId: string): ChannelRecord | undefined;
   /** Messages of a channel/thread, oldest first. */
   messages(channelId: string, opts?: { includeDeleted?: boolean }): MessageRecord[];
   message(id: string): MessageRecord | undefined;
@@ -109,6 +116,8 @@ export interface Emulator {
   /** Adds a member (creating the user unless `userId` is given); `permissions` creates a role holding them. */
   createMember(opts: { userId?: string; username?: string; roles?: string[]; permissions?: bigint }): { user: UserRecord; member: MemberRecord };
   setMemberRoles(userId: string, roleIds: string[]): MemberRecord;
+  /** The member leaves the server (GUILD_MEMBER_REMOVE, to sessions with the GUILD_MEMBERS intent only). */
+  removeMember(userId: string): void;
   setRolePermissions(roleId: string, permissions: bigint): RoleRecord;
   /** Sets the permissions of the bot's managed role. */
   setBotPermissions(permissions: bigint): RoleRecord;
@@ -122,6 +131,10 @@ export interface Emulator {
   setRouteLimit(routeId: string, spec: BucketLimit | null): void;
   /** Creates a message from a (non-bot) user and dispatches MESSAGE_CREATE. Returns the gateway payload. */
   injectUserMessage(opts: InjectMessageOptions): Record<string, unknown>;
+  /** A user sends the bot a direct message: MESSAGE_CREATE without guild_id, to DIRECT_MESSAGES sessions. Returns the gateway payload. */
+  injectDirectMessage(opts: InjectDirectMessageOptions): Record<string, unknown>;
+  /** Opens (or returns) the bot's DM channel with a user, as `POST /users/@me/channels` does. */
+  openDm(userId: string): ChannelRecord;
   /** Dispatches INTERACTION_CREATE for a chat-input command. */
   injectSlashCommand(opts: InjectSlashCommandOptions): InjectedInteraction;
   /** Live gateway connections (identified or resumed). */
@@ -158,7 +171,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   faults.attachGateway(gateway);
   const world = bootstrap(ctx);
 
-  const router = new Router().add(...miscRoutes, ...messageRoutes, ...channelRoutes, ...guildRoutes, ...interactionRoutes);
+  const router = new Router().add(...miscRoutes, ...dmRoutes, ...messageRoutes, ...channelRoutes, ...guildRoutes, ...interactionRoutes);
   const server: Server = createHttpServer(ctx, router, gateway);
   const addr = await listen(server, opts.host, opts.port);
   const hostForUrl = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -168,9 +181,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const inspector: StateInspector = {
     raw: state,
-    channels: () => [...state.channels.values()].filter((c) => !c.deleted && !state.isThread(c)),
+    channels: () => state.guildChannels(),
     threads: (parentId) => state.threadsOf(parentId ?? null),
     channel: (id) => state.channels.get(id),
+    dmChannel: (userId) => state.dmChannelWith(userId),
     messages: (channelId, o) =>
       (state.channelMessages.get(channelId) ?? []).map((id) => state.messages.get(id)!).filter((m) => o?.includeDeleted || !m.deleted),
     message: (id) => state.messages.get(id),
@@ -184,6 +198,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     user: (id) => state.users.get(id),
     member: (id) => state.members.get(id),
     role: (id) => state.roles.get(id),
+  };
+
+  /** A (non-bot) user's message, created as the user would post it, then dispatched. */
+  const injectMessage = (channelId: string, authorId: string, o: Omit<InjectMessageOptions, 'channelId' | 'authorId'>): Record<string, unknown> => {
+    if (!state.users.has(authorId)) throw new Error(`unknown user ${authorId}`);
+    const files: UploadedFile[] = (o.files ?? []).map((f, index) => ({
+      index,
+      fieldName: `files[${index}]`,
+      filename: f.name,
+      contentType: f.contentType ?? 'application/octet-stream',
+      data: typeof f.data === 'string' ? Buffer.from(f.data) : Buffer.from(f.data),
+    }));
+    const body: Record<string, unknown> = { content: o.content ?? '', ...(o.embeds ? { embeds: o.embeds } : {}) };
+    if (o.replyTo) body['message_reference'] = { message_id: o.replyTo };
+    const input = parseMessageInput(body, opts.limits, files.length);
+    const m = createMessage(ctx, { channelId, authorId, input, files });
+    return messagePayload(ctx, m, { gateway: true });
   };
 
   let closed = false;
@@ -230,6 +261,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return { user, member: addMember(ctx, user.id, roles) };
     },
     setMemberRoles: (userId, roleIds) => setMemberRoles(ctx, userId, roleIds),
+    removeMember: (userId) => removeMember(ctx, userId),
     setRolePermissions: (roleId, permissions) => updateRole(ctx, roleId, { permissions }),
     setBotPermissions: (permissions) => updateRole(ctx, world.botRoleId, { permissions }),
     setPremiumTier: (tier) => setPremiumTier(ctx, tier),
@@ -242,22 +274,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ctx.signer.ttlMs = ms;
     },
     setRouteLimit: (routeId, spec) => ctx.limiter.setRoute(routeId, spec),
-    injectUserMessage: (o) => {
-      const authorId = o.authorId ?? world.ownerId;
-      if (!state.users.has(authorId)) throw new Error(`unknown user ${authorId}`);
-      const files: UploadedFile[] = (o.files ?? []).map((f, index) => ({
-        index,
-        fieldName: `files[${index}]`,
-        filename: f.name,
-        contentType: f.contentType ?? 'application/octet-stream',
-        data: typeof f.data === 'string' ? Buffer.from(f.data) : Buffer.from(f.data),
-      }));
-      const body: Record<string, unknown> = { content: o.content ?? '', ...(o.embeds ? { embeds: o.embeds } : {}) };
-      if (o.replyTo) body['message_reference'] = { message_id: o.replyTo };
-      const input = parseMessageInput(body, opts.limits, files.length);
-      const m = createMessage(ctx, { channelId: o.channelId, authorId, input, files });
-      return messagePayload(ctx, m, { gateway: true });
+    injectUserMessage: (o) => injectMessage(o.channelId, o.authorId ?? world.ownerId, o),
+    injectDirectMessage: (o) => {
+      const author = state.users.get(o.authorId);
+      if (!author || author.id === state.botUserId) throw new Error(`cannot inject a DM to the bot from ${o.authorId}`);
+      return injectMessage(openDm(ctx, author.id).id, author.id, o);
     },
+    openDm: (userId) => openDm(ctx, userId),
     injectSlashCommand: (o) => injectSlashCommand(ctx, { ...o, userId: o.userId ?? world.ownerId, channelId: o.channelId ?? world.archiveChannelId }),
     gatewayConnections: () => gateway.liveConnections,
     close: async () => {

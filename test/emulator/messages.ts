@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { UploadedFile } from './body.js';
 import { Intents, MessageFlags, MessageType, Permissions, TEXT_BASED_TYPES } from './constants.js';
 import type { EmulatorContext } from './context.js';
+import { checkDmRecipient, guildIdField, messageEventScope } from './dms.js';
 import { Errors, invalidForm } from './errors.js';
 import { blankContent, channelPayload, messagePayload } from './payloads.js';
 import { channelPermissions, has } from './permissions.js';
@@ -79,10 +80,15 @@ function makeAttachment(ctx: EmulatorContext, channelId: string, messageId: stri
   return a;
 }
 
-/** Dispatch a message event to the gateway with MESSAGE_CONTENT filtering. */
+/** Dispatch a message event to the gateway with MESSAGE_CONTENT filtering (DMs are exempt from it). */
 export function dispatchMessage(ctx: EmulatorContext, t: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE', m: MessageRecord): void {
   if (m.ephemeral) return;
+  const channel = ctx.state.channels.get(m.channelId);
   const d = messagePayload(ctx, m, { gateway: true });
+  if (channel && channel.guildId === null) {
+    ctx.dispatcher.dispatch({ t, d, ...messageEventScope(channel) });
+    return;
+  }
   ctx.dispatcher.dispatch({ t, d, intent: Intents.GuildMessages, content: { authorId: m.authorId, mentionIds: m.mentionIds, blanked: blankContent(d) } });
 }
 
@@ -111,6 +117,7 @@ export function createMessage(ctx: EmulatorContext, args: CreateMessageArgs): Me
     const perms = requirePerms(ctx, args.authorId, channel, isThread ? Permissions.SendMessagesInThreads : Permissions.SendMessages);
     if (args.files.length > 0 && !has(perms, Permissions.AttachFiles)) throw Errors.missingPermissions();
     if (isThread && channel.thread?.locked && !has(perms, Permissions.ManageThreads)) throw Errors.threadArchived();
+    if (ctx.state.isDm(channel)) checkDmRecipient(ctx, channel, args.authorId);
   }
   const input = args.input;
   const now = ctx.clock.now();
@@ -135,7 +142,7 @@ export function createMessage(ctx: EmulatorContext, args: CreateMessageArgs): Me
       throw invalidForm(['message_reference'], 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', 'Unknown message');
     }
     if (ref) {
-      reference = { type: 0, messageId: ref.id, channelId: ref.channelId, guildId: state.guild.id };
+      reference = { type: 0, messageId: ref.id, channelId: ref.channelId, guildId: channel.guildId };
       if (args.type === undefined) type = MessageType.Reply;
     }
   }
@@ -283,17 +290,19 @@ export function removeMessage(ctx: EmulatorContext, channel: ChannelRecord, m: M
   const wasPinned = m.pinned;
   m.pinned = false;
   if (!dispatch || m.ephemeral) return;
-  ctx.dispatcher.dispatch({ t: 'MESSAGE_DELETE', d: { id: m.id, channel_id: channel.id, guild_id: channel.guildId }, intent: Intents.GuildMessages });
+  ctx.dispatcher.dispatch({ t: 'MESSAGE_DELETE', d: { id: m.id, channel_id: channel.id, ...guildIdField(channel) }, ...messageEventScope(channel) });
   if (wasPinned) dispatchPinsUpdate(ctx, channel);
 }
 
 function dispatchPinsUpdate(ctx: EmulatorContext, channel: ChannelRecord): void {
   const last = ctx.state.pinnedMessages(channel.id)[0]?.pinnedAt ?? null;
   channel.lastPinTimestamp = last;
+  const dm = ctx.state.isDm(channel);
   ctx.dispatcher.dispatch({
     t: 'CHANNEL_PINS_UPDATE',
-    d: { guild_id: channel.guildId, channel_id: channel.id, last_pin_timestamp: last === null ? null : isoTimestamp(last) },
-    intent: Intents.Guilds,
+    d: { ...guildIdField(channel), channel_id: channel.id, last_pin_timestamp: last === null ? null : isoTimestamp(last) },
+    intent: dm ? Intents.DirectMessages : Intents.Guilds,
+    dm,
   });
 }
 

@@ -64,7 +64,23 @@ export function memberPayload(ctx: EmulatorContext, m: MemberRecord, withUser = 
   };
 }
 
+/** A DM channel as the bot sees it: `recipients` lists the other user only. */
+function dmChannelPayload(ctx: EmulatorContext, c: ChannelRecord): Record<string, unknown> {
+  const others = (c.recipientIds ?? []).filter((id) => id !== ctx.state.botUserId);
+  return {
+    id: c.id,
+    type: c.type,
+    last_message_id: c.lastMessageId,
+    flags: 0,
+    recipients: others.flatMap((id) => {
+      const u = ctx.state.users.get(id);
+      return u ? [userPayload(u)] : [];
+    }),
+  };
+}
+
 export function channelPayload(ctx: EmulatorContext, c: ChannelRecord, opts: { omitGuildId?: boolean } = {}): Record<string, unknown> {
+  if (c.type === ChannelType.DM) return dmChannelPayload(ctx, c);
   const base: Record<string, unknown> = {
     id: c.id,
     type: c.type,
@@ -138,9 +154,10 @@ export function attachmentPayload(ctx: EmulatorContext, a: AttachmentRecord): Re
   };
 }
 
-/** Whether an app that cannot read message content still sees this message's content. */
-export function contentVisibleToBot(ctx: EmulatorContext, m: Pick<MessageRecord, 'authorId' | 'mentionIds'>): boolean {
-  return m.authorId === ctx.state.botUserId || m.mentionIds.includes(ctx.state.botUserId);
+/** Whether an app that cannot read message content still sees this message's content (its own, mentioning it, or in a DM). */
+export function contentVisibleToBot(ctx: EmulatorContext, m: Pick<MessageRecord, 'authorId' | 'mentionIds' | 'channelId'>): boolean {
+  if (m.authorId === ctx.state.botUserId || m.mentionIds.includes(ctx.state.botUserId)) return true;
+  return ctx.state.channels.get(m.channelId)?.type === ChannelType.DM;
 }
 
 export function blankContent(p: Record<string, unknown>): Record<string, unknown> {
@@ -162,7 +179,7 @@ export function applicationFlags(ctx: EmulatorContext): number {
 }
 
 export interface MessagePayloadOptions {
-  /** Gateway form: adds guild_id and member. */
+  /** Gateway form: adds channel_type, and guild_id and member outside DMs. */
   gateway?: boolean;
   /** Include `referenced_message` one level deep (default true). */
   resolveReference?: boolean;
@@ -172,6 +189,7 @@ export function messagePayload(ctx: EmulatorContext, m: MessageRecord, opts: Mes
   const { state } = ctx;
   const author = state.users.get(m.authorId);
   const channel = state.channels.get(m.channelId);
+  const inGuild = channel !== undefined && channel.guildId !== null;
   const p: Record<string, unknown> = {
     id: m.id,
     type: m.type,
@@ -186,7 +204,7 @@ export function messagePayload(ctx: EmulatorContext, m: MessageRecord, opts: Mes
       const u = state.users.get(id);
       if (!u) return [];
       const member = state.members.get(id);
-      return [opts.gateway && member ? { ...userPayload(u), member: memberPayload(ctx, member, false) } : userPayload(u)];
+      return [opts.gateway && inGuild && member ? { ...userPayload(u), member: memberPayload(ctx, member, false) } : userPayload(u)];
     }),
     mention_roles: [...m.mentionRoleIds],
     attachments: m.attachmentIds.map((id) => attachmentPayload(ctx, state.attachments.get(id)!)),
@@ -227,9 +245,12 @@ export function messagePayload(ctx: EmulatorContext, m: MessageRecord, opts: Mes
   }
   if (m.position !== undefined) p['position'] = m.position;
   if (opts.gateway && channel) {
-    p['guild_id'] = channel.guildId;
-    const member = state.members.get(m.authorId);
-    if (member && !m.webhookId) p['member'] = memberPayload(ctx, member, false);
+    p['channel_type'] = channel.type;
+    if (inGuild) {
+      p['guild_id'] = channel.guildId;
+      const member = state.members.get(m.authorId);
+      if (member && !m.webhookId) p['member'] = memberPayload(ctx, member, false);
+    }
   }
   return p;
 }
@@ -298,7 +319,7 @@ export function activeThreads(ctx: EmulatorContext): ChannelRecord[] {
 
 export function guildCreatePayload(ctx: EmulatorContext): Record<string, unknown> {
   const { state } = ctx;
-  const channels = [...state.channels.values()].filter((c) => !c.deleted && !state.isThread(c));
+  const channels = state.guildChannels();
   return {
     ...guildPayload(ctx),
     joined_at: isoTimestamp(state.members.get(state.botUserId)?.joinedAt ?? state.guild.createdAt),

@@ -1,4 +1,4 @@
-import { ALL_PERMISSIONS, Permissions } from './constants.js';
+import { ALL_PERMISSIONS, ChannelType, DM_PERMISSIONS, Permissions } from './constants.js';
 import type { ChannelRecord, EmulatorState } from './state.js';
 
 /** Guild-level permissions of a user (Discord's algorithm: @everyone | roles; owner/Administrator = all). */
@@ -14,8 +14,9 @@ export function basePermissions(state: EmulatorState, userId: string): bigint {
   return perms;
 }
 
-/** Permissions in a channel, after overwrites (threads use their parent's overwrites). */
+/** Permissions in a channel, after overwrites (threads use their parent's overwrites; DMs: recipients only). */
 export function channelPermissions(state: EmulatorState, userId: string, channel: ChannelRecord): bigint {
+  if (channel.type === ChannelType.DM) return channel.recipientIds?.includes(userId) ? DM_PERMISSIONS : 0n;
   let perms = basePermissions(state, userId);
   if (perms === ALL_PERMISSIONS) return perms;
   const source = state.isThread(channel) && channel.parentId ? state.channels.get(channel.parentId) ?? channel : channel;

@@ -1,4 +1,4 @@
-import { THREAD_TYPES } from './constants.js';
+import { ChannelType, THREAD_TYPES } from './constants.js';
 
 /** In-memory records. Everything is keyed by snowflake strings. */
 
@@ -50,7 +50,8 @@ export interface ChannelRecord {
   id: string;
   type: number;
   name: string;
-  guildId: string;
+  /** null for a direct-message channel (type 1), which belongs to no server. */
+  guildId: string | null;
   parentId: string | null;
   position: number;
   topic: string | null;
@@ -68,6 +69,8 @@ export interface ChannelRecord {
   starterMessageId?: string;
   /** Last activity (for lazy auto-archival of threads). */
   lastActivityAt: number;
+  /** DM channels only: the two users in it (the bot and the other user). */
+  recipientIds?: string[];
 }
 
 export interface AttachmentRecord {
@@ -89,7 +92,8 @@ export interface MessageReferenceRecord {
   type?: number;
   messageId?: string;
   channelId?: string;
-  guildId?: string;
+  /** Absent or null for a message in a DM. */
+  guildId?: string | null;
 }
 
 export interface InteractionMetadataRecord {
@@ -201,6 +205,20 @@ export class EmulatorState {
 
   isThread(c: ChannelRecord): boolean {
     return THREAD_TYPES.has(c.type);
+  }
+
+  isDm(c: ChannelRecord): boolean {
+    return c.type === ChannelType.DM;
+  }
+
+  /** The server's channels: not threads, not DMs, not deleted. */
+  guildChannels(): ChannelRecord[] {
+    return [...this.channels.values()].filter((c) => !c.deleted && !this.isThread(c) && c.guildId !== null);
+  }
+
+  /** The DM channel between the bot and `userId`, if one was ever opened (Discord keeps one per pair). */
+  dmChannelWith(userId: string): ChannelRecord | undefined {
+    return [...this.channels.values()].find((c) => c.type === ChannelType.DM && !c.deleted && c.recipientIds?.includes(userId) === true);
   }
 
   /** Live (non-deleted, non-ephemeral) message ids of a channel, oldest first. */

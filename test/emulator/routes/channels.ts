@@ -12,6 +12,14 @@ function jsonBody(r: RouteRequest): Record<string, unknown> {
   return (typeof r.body.json === 'object' && r.body.json !== null && !Array.isArray(r.body.json) ? r.body.json : {}) as Record<string, unknown>;
 }
 
+/** A DM channel the caller is in (anyone else gets Missing Access, as in a server channel they cannot see). */
+function isDm(r: RouteRequest): boolean {
+  const c = textChannel(r.ctx, r.params['channel_id']!);
+  if (!r.ctx.state.isDm(c)) return false;
+  requirePerms(r.ctx, r.userId, c);
+  return true;
+}
+
 function archived(r: RouteRequest, type: number) {
   const { ctx } = r;
   const parent = textChannel(ctx, r.params['channel_id']!);
@@ -30,8 +38,15 @@ export const channelRoutes: RouteDef[] = [
     requirePerms(r.ctx, r.userId, c);
     return ok(channelPayload(r.ctx, c));
   }),
-  route('PATCH', '/channels/:channel_id', (r) => ok(channelPayload(r.ctx, updateChannel(r.ctx, r.params['channel_id']!, r.userId, jsonBody(r), { checkPermissions: true })))),
-  route('DELETE', '/channels/:channel_id', (r) => ok(channelPayload(r.ctx, deleteChannel(r.ctx, r.params['channel_id']!, r.userId, { checkPermissions: true })))),
+  route('PATCH', '/channels/:channel_id', (r) => {
+    if (isDm(r)) throw Errors.dmChannelAction();
+    return ok(channelPayload(r.ctx, updateChannel(r.ctx, r.params['channel_id']!, r.userId, jsonBody(r), { checkPermissions: true })));
+  }),
+  route('DELETE', '/channels/:channel_id', (r) => {
+    // Deleting a DM only closes it on the caller's side: the channel and its history stay.
+    if (isDm(r)) return ok(channelPayload(r.ctx, textChannel(r.ctx, r.params['channel_id']!)));
+    return ok(channelPayload(r.ctx, deleteChannel(r.ctx, r.params['channel_id']!, r.userId, { checkPermissions: true })));
+  }),
   route(
     'POST',
     '/channels/:channel_id/threads',

@@ -17,7 +17,7 @@ export const guildRoutes: RouteDef[] = [
   route('GET', '/guilds/:guild_id', (r) => ok(guildPayload(guild(r), r.query.get('with_counts') === 'true'))),
   route('GET', '/guilds/:guild_id/channels', (r) => {
     const ctx = guild(r);
-    return ok([...ctx.state.channels.values()].filter((c) => !c.deleted && !ctx.state.isThread(c)).map((c) => channelPayload(ctx, c)));
+    return ok(ctx.state.guildChannels().map((c) => channelPayload(ctx, c)));
   }),
   route('POST', '/guilds/:guild_id/channels', (r) => {
     const ctx = guild(r);

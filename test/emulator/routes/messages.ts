@@ -69,6 +69,7 @@ export const messageRoutes: RouteDef[] = [
     (r) => {
       const { ctx } = r;
       const c = textChannel(ctx, r.params['channel_id']!);
+      if (ctx.state.isDm(c)) throw Errors.dmChannelAction();
       requirePerms(ctx, r.userId, c, Permissions.ManageMessages);
       const ids = (r.body.json as { messages?: unknown })?.messages;
       if (!Array.isArray(ids) || ids.length < 2 || ids.length > 100) {
