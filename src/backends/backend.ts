@@ -101,6 +101,95 @@ export interface SeedDownloadResult {
   bytes: number;
 }
 
+/** One local file of a seed set (a chunk or a manifest), already validated by the engine. */
+export interface SeedUploadFile {
+  /** Attachment name: the local base name, a single safe component Discord keeps as it is. */
+  name: string;
+  /** Where it is on this machine. */
+  path: string;
+  size: number;
+}
+
+/**
+ * A seed-sliced set to post the way the seed's `!upload` did (legacy-format.md §3.2–3.6): a card,
+ * its `{id} chunks` thread, the files as attachments in it.
+ */
+export interface SeedUploadRequest {
+  /** Normalised `#DDMMYY-NN`, allocated by the engine like every archive id. */
+  archiveId: string;
+  lot: number;
+  /** The seed's local `YYYY-MM-DD HH:MM:SS`. */
+  timestamp: string;
+  /** Every file of the set (chunks and manifests), in upload order. */
+  files: SeedUploadFile[];
+  /** Distinct original names across the manifests (null when they name none). */
+  fileCount: number | null;
+  /** Original names for the card's file list (the backend may hide them). */
+  filesDisplay: string[];
+  /** Who asked (the card's footer "Uploader: …"). */
+  uploader: string;
+  /**
+   * Continue an upload whose card exists (`!resume`): files its thread already holds with the
+   * same name and size are not posted again. Absent: a new card and thread are made.
+   */
+  cardMessageId?: string | null;
+  /** Called once the card and its thread exist, before the first file is posted. */
+  onCard?(listing: SeedArchiveListing): Promise<void> | void;
+  /** Bytes of files posted so far, of all files. */
+  onProgress?(done: number, total: number): void;
+}
+
+export interface SeedUploadResult {
+  /** The final card as `listSeedArchives` reads it back. */
+  listing: SeedArchiveListing;
+  /** The card's final status: success (all there), partial (some), failed (none). */
+  status: 'success' | 'partial' | 'failed';
+  /** Names the thread now holds (posted now or found there already). */
+  uploaded: string[];
+  /** Of those, names that were there already (a resumed upload). */
+  alreadyThere: string[];
+  failed: Array<{ name: string; error: string }>;
+}
+
+/** One pre-card archive of the seed's history log (legacy-format.md §3.7 variants 4 and 6). */
+export interface LegacyArchiveEntry {
+  archiveId: string;
+  lot: number | null;
+  timestamp: string | null;
+  status: string | null;
+  fileCount: number | null;
+  totalSizeBytes: number | null;
+  chunkCount: number | null;
+  uploadedFiles: string[];
+  failedFiles: string[];
+  /** The old messages in the storage channel that hold the archive's attachments. */
+  messageIds: string[];
+}
+
+export interface LegacyMigrationOutcome {
+  archiveId: string;
+  migrated: boolean;
+  /** Why not, when not migrated. */
+  reason?: string;
+  /** A legacy card of an earlier (interrupted) run was reused instead of posting another. */
+  reusedCard: boolean;
+  cardMessageId?: string;
+  threadId?: string;
+  /** The thread's messages holding the archive's attachments, oldest first. */
+  threadMessageIds: string[];
+  /** Attachments copied in this run; attachments the thread already held. */
+  copied: number;
+  alreadyThere: number;
+  /** Attachments on old messages written by someone other than the bot: never copied. */
+  foreign: number;
+  /** Attachments whose names are unsafe (never copied). */
+  refused: string[];
+  /** Old message ids that no longer exist. */
+  missingMessages: string[];
+  /** The card as `listSeedArchives` reads it back (migrated only). */
+  listing?: SeedArchiveListing;
+}
+
 export interface Backend {
   readonly kind: 'local' | 'discord';
   /** For messages: "local store at /home/me/.local/share/dos/store". */
@@ -146,6 +235,14 @@ export interface Backend {
    * already there with that size is kept. `size` (when given) must match the attachment.
    */
   downloadSeedFiles?(threadId: string, dir: string, files: Array<{ name: string; size?: number | null }>, onBytes?: (bytes: number) => void): Promise<SeedDownloadResult>;
+  /** Posts a seed-sliced set as a seed archive: card, `{id} chunks` thread, attachments (Discord only). */
+  uploadSeedArchive?(request: SeedUploadRequest): Promise<SeedUploadResult>;
+  /**
+   * Moves pre-card archives into cards and `{id} legacy` threads, copying the attachments of
+   * their old messages in `storageChannelId` (bot-written only). `onEntry` runs after each entry,
+   * before the next starts (the engine records it), and may throw to stop the run.
+   */
+  migrateLegacyArchives?(storageChannelId: string, entries: LegacyArchiveEntry[], onEntry: (outcome: LegacyMigrationOutcome) => Promise<void>): Promise<LegacyMigrationOutcome[]>;
 
   close(): Promise<void>;
 }

@@ -1,13 +1,14 @@
 /**
  * Who may make the bot do what (issue #5, "Access control"). Pure: the Discord side (bot.ts)
  * gathers the facts about the author, this decides. Kept free of discord.js so every rule is
- * unit-tested without a gateway (DMs, for one, cannot be produced by the emulator).
+ * unit-tested without a gateway (test/bot/access.test.ts); test/bot/dm.test.ts runs the DM rules
+ * end to end through the emulator.
  *
  * - Only the configured server: messages from other servers are ignored without a reply.
  * - Any channel or thread of that server (people usually keep a #commands channel beside the
  *   archive channel); replies go where the command was typed.
- * - Direct messages are refused unless DOS_ALLOW_DMS=1; then the author is judged as the member
- *   of the configured server they are.
+ * - Direct messages are refused (with a reply saying so) unless DOS_ALLOW_DMS=1; then the author
+ *   is judged as the member of the configured server they are, as Discord has them now.
  * - Admin commands need Administrator or Manage Server.
  * - Every other command needs admin, or a user id in DOS_ALLOWED_USERS, or the role
  *   DOS_ALLOWED_ROLE (its id or, case-insensitively, its name). Nothing set: admins only.

@@ -20,6 +20,8 @@ export interface BotOptions {
   folders: BotFolders;
   userKey?: string;
   historyLog?: string;
+  /** DISCORD_DRIVE_STORAGE_CHANNEL_ID: pre-card archives' messages (`!migrate-legacy`). */
+  storageChannelId?: string;
   allowedRole?: string;
   allowedUsers?: string[];
   allowDms?: boolean;
@@ -57,15 +59,16 @@ export class DosBot {
   constructor(private readonly options: BotOptions) {
     this.log = options.log ?? ((line) => process.stderr.write(`dos bot: ${line}\n`));
     this.services = {
-      store: options.store, folders: options.folders, userKey: options.userKey, historyLog: options.historyLog,
+      store: options.store, folders: options.folders, userKey: options.userKey, historyLog: options.historyLog, storageChannelId: options.storageChannelId,
       progressIntervalMs: options.progressIntervalMs ?? 1200, log: this.log,
     };
-    const intents = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
-    // Direct messages are only received when allowed (and then DM channels arrive uncached).
-    if (options.allowDms) intents.push(GatewayIntentBits.DirectMessages);
+    // DMs are received even when they are off, so that their authors get the refusal (access.ts)
+    // rather than silence. Bots get no CHANNEL_CREATE for DMs: discord.js builds the channel
+    // from the message only with Partials.Channel.
+    const intents = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages];
     this.client = new Client({
       intents,
-      partials: options.allowDms ? [Partials.Channel] : [],
+      partials: [Partials.Channel],
       rest: {
         ...(options.apiBase ? { api: options.apiBase } : {}),
         ...(options.cdnBase ? { cdn: options.cdnBase } : {}),
@@ -150,7 +153,7 @@ export class DosBot {
         return;
       }
       if (!spec) return void (await conv.send(invalidCommand(COMMANDS)));
-      await this.dispatch(spec, { args: rest === '' ? [] : rest.split(/\s+/), rest, conv });
+      await this.dispatch(spec, { args: rest === '' ? [] : rest.split(/\s+/), rest, conv, channelId: message.channelId, author: message.author.username });
     } catch (err) {
       this.log(`message ${message.id}: ${(err as Error).stack ?? String(err)}`);
     }
@@ -160,10 +163,14 @@ export class DosBot {
     return { userId: message.author.id, isBot: message.author.bot || message.system, isWebhook: message.webhookId !== null, guildId: message.guildId };
   }
 
-  /** The author's standing in the configured server (fetched for DMs). */
+  /**
+   * The author's standing in the configured server. A server message carries the member; for a
+   * DM it is fetched, always from Discord: without the privileged GUILD_MEMBERS intent the bot
+   * hears of no role change or departure, so a cached member could keep access it lost.
+   */
   private async memberFacts(member: GuildMember | null, userId: string): Promise<MemberFacts | null> {
     let m = member && member.guild.id === this.policy.guildId ? member : null;
-    if (!m) m = await this.guild.members.fetch(userId).catch(() => null);
+    if (!m) m = await this.guild.members.fetch({ user: userId, force: true }).catch(() => null);
     if (!m) return null;
     const roles = [...m.roles.cache.values()].filter((r) => r.id !== this.guild.id);
     return {
@@ -241,7 +248,7 @@ export class DosBot {
       }
       if (!spec) return void (await conv.send(invalidCommand(COMMANDS)));
       const args = slashArgs(interaction, name);
-      await this.dispatch(spec, { args, rest: args.join(' '), conv });
+      await this.dispatch(spec, { args, rest: args.join(' '), conv, channelId: interaction.channelId, author: interaction.user.username });
     } catch (err) {
       this.log(`interaction ${interaction.id}: ${(err as Error).stack ?? String(err)}`);
     }

@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { lotOf } from '../core/archive-id.js';
 import { DosError, ErrorCodes, isDosError } from '../core/errors.js';
 import { formatBytes } from '../core/format-bytes.js';
-import { assembleSeedSet, readHistoryLog } from '../legacy/index.js';
+import { migrateLegacyArchives, type LegacyMigrationReport } from '../store/legacy-migration.js';
+import { pendingSeedUploads, type SeedUploadOutcome } from '../store/seed-upload.js';
 import type { Store, ArchiveSummary } from '../store/store.js';
 import type { Level } from './access.js';
 import { downloadFolderOf, redactPaths, scanUploadFolder, type BotFolders } from './folders.js';
@@ -27,6 +27,8 @@ export interface BotServices {
   userKey?: string;
   /** DISCORD_DRIVE_LOG_FILE, for `!migrate-legacy`. */
   historyLog?: string;
+  /** DISCORD_DRIVE_STORAGE_CHANNEL_ID (or STORAGE_CHANNEL_ID): where pre-card archives' messages are. */
+  storageChannelId?: string;
   /** Progress edits at most this often (the seed: 1.2 s). */
   progressIntervalMs: number;
   log(line: string): void;
@@ -37,6 +39,10 @@ export interface Invocation {
   /** Everything after the command name, trimmed (for `!archives <query…>`). */
   rest: string;
   conv: Conversation;
+  /** The channel the command was typed in (the seed's fallback storage channel). */
+  channelId?: string;
+  /** The user's name, for cards ("Uploader: …"). */
+  author?: string;
 }
 
 export interface CommandSpec extends CommandHelp {
@@ -213,34 +219,20 @@ const download: CommandSpec = {
 };
 
 const upload: CommandSpec = {
-  name: 'upload', usage: '!upload', description: 'archive everything in the upload folder as one new archive', level: 'user', exclusive: true,
+  name: 'upload', usage: '!upload', description: 'archive everything in the upload folder as one new archive (a seed-sliced set as a seed archive)', level: 'user', exclusive: true,
   async run(inv, svc) {
     const scan = await scanUploadFolder(svc.folders.upload);
     const skippedLinks = scan.symlinks.length > 0 ? `\n(left out ${scan.symlinks.length} symbolic link(s): they could point outside the upload folder)` : '';
     if (scan.inputs.length === 0 || scan.files === 0) return void (await say(inv, `⚠️ No files found in the upload folder.${skippedLinks}`));
-    let inputs = scan.inputs;
-    let name = inputs.length === 1 ? basename(inputs[0]!) : `Upload ${new Date().toISOString().slice(0, 10)}`;
-    let assembled: string | null = null;
-    let note = '';
     if (scan.seedSet) {
       const set = scan.seedSet;
       if (set.others.length > 0) {
         return void (await say(inv, `⚠️ The upload folder holds a seed set (${set.manifests.length} manifest(s), ${set.chunks.length} chunk(s)) mixed with other files (${set.others.slice(0, 5).map((n) => plain(n, 40)).join(', ')}${set.others.length > 5 ? ', …' : ''}). Move one or the other out, then run \`!upload\` again.`));
       }
-      const reply = await inv.conv.send(`🧩 The upload folder holds a seed set (${set.manifests.length} manifest(s), ${set.chunks.length} chunk(s)): reassembling it with USER_KEY first...`);
-      assembled = await mkdtemp(join(svc.folders.work, 'seed-set-'));
-      try {
-        const report = await assembleSeedSet(svc.folders.upload, assembled, { userKey: svc.userKey });
-        inputs = report.outputDirs;
-        name = report.outputDirs.length === 1 ? basename(report.outputDirs[0]!) : name;
-        note = `\n🧩 Reassembled from a seed set: ${report.files.length} file(s). The seed chunks stay in the upload folder.`;
-        await reply.edit(`🧩 Seed set reassembled: ${report.files.length} file(s), ${formatBytes(report.files.reduce((s, f) => s + f.size, 0))}. Archiving them as a dos archive...`);
-      } catch (err) {
-        await rm(assembled, { recursive: true, force: true });
-        await reply.edit(`⚠️ Could not reassemble the seed set: ${userError(err, svc)}\nNothing was uploaded.`);
-        return;
-      }
+      return uploadSeedSet(inv, svc, set.manifests.length + set.chunks.length, scan.bytes);
     }
+    const inputs = scan.inputs;
+    const name = inputs.length === 1 ? basename(inputs[0]!) : `Upload ${new Date().toISOString().slice(0, 10)}`;
     const header = `📤 Uploading ${scan.files} file(s) (${formatBytes(scan.bytes)}) from the upload folder...${skippedLinks}`;
     const progress = progressEditor(await inv.conv.send(header), header, svc.progressIntervalMs);
     try {
@@ -251,15 +243,66 @@ const upload: CommandSpec = {
         `🔒 Encryption: ${encrypted ? 'Enabled' : 'Disabled'}`,
         `📦 Files: ${result.files} • Size: ${formatBytes(result.bytes)} • Stored: ${formatBytes(result.storedBytes)} in ${result.attachments} attachment(s)`,
         'The upload folder was left as it is: empty it before the next `!upload` (files uploaded again are deduplicated, not stored twice).',
-      ].join('\n') + note);
-      if (assembled) await rm(assembled, { recursive: true, force: true });
+      ].join('\n'));
     } catch (err) {
       svc.log(`!upload failed: ${(err as Error).stack ?? String(err)}`);
-      // A reassembled seed set is kept: `!resume` re-reads it from there.
       await progress.finish(`⚠️ The upload did not finish: ${userError(err, svc)}\n🔁 Use \`!resume\` to continue.`);
     }
   },
 };
+
+/**
+ * A seed-sliced set (chunks + manifests) goes up as a seed archive, as the seed's `!upload` did:
+ * checked first (nothing is posted for a broken set), then card, thread and attachments.
+ */
+async function uploadSeedSet(inv: Invocation, svc: BotServices, count: number, bytes: number): Promise<void> {
+  const reply = await inv.conv.send(`🧩 The upload folder holds a seed set (${count} file(s), ${formatBytes(bytes)}): checking it${svc.userKey ? ' and that USER_KEY decrypts it' : ''}...`);
+  let started: { id: string; edited: Promise<void>; progress: ReturnType<typeof progressEditor> } | null = null;
+  const finish = async (text: string) => {
+    if (!started) return void (await reply.edit(fit(text)).catch(() => {}));
+    await started.edited;
+    await started.progress.finish(text);
+  };
+  try {
+    const outcome = await svc.store.uploadSeedSet(svc.folders.upload, {
+      userKey: svc.userKey, uploader: inv.author,
+      onStarted: (id) => {
+        const header = `📦 Archive card created: ${id}. Uploading ${count} chunk(s) (${formatBytes(bytes)})...`;
+        started = { id, edited: reply.edit(header).catch(() => {}), progress: progressEditor(reply, header, svc.progressIntervalMs) };
+      },
+      onProgress: (done, total) => started?.progress.update(done, total),
+    });
+    await finish(seedUploadText(outcome, svc));
+  } catch (err) {
+    svc.log(`!upload of a seed set failed: ${(err as Error).stack ?? String(err)}`);
+    const id = (started as { id: string } | null)?.id;
+    await finish(id
+      ? `⚠️ The upload of Archive ${id} did not finish: ${userError(err, svc)}\nThe files stay in the upload folder.\n🔁 Use \`!resume ${id}\` to continue.`
+      : `⚠️ The seed set was not uploaded: ${userError(err, svc)}\nNothing was posted and the upload folder was left as it is; fix the set, then run \`!upload\` again.`);
+  }
+}
+
+function seedUploadText(o: SeedUploadOutcome, svc: BotServices): string {
+  const key = o.keyChecked.length > 0 ? '🔑 USER_KEY decrypts this set (checked before uploading).'
+    : !o.encrypted ? '🔓 The set is not encrypted.'
+      : svc.userKey ? '🔒 Encrypted; its files are too large for a quick USER_KEY check.' : '⚠️ USER_KEY is not set here, so nobody checked that this set can be decrypted.';
+  if (o.status === 'success') {
+    return [
+      `✅ Archive ${o.archiveId} uploaded successfully.`,
+      `🧩 Seed archive: ${o.attachments} attachment(s) (${o.manifests} manifest(s)) • ${o.files} file(s) • Size: ${formatBytes(o.bytes)}`,
+      key,
+      o.removedLocal ? '🧹 The chunks and manifests were removed from the upload folder: every one is in the archive\'s thread.'
+        : 'The chunks and manifests stay in the upload folder.',
+    ].join('\n');
+  }
+  return [
+    `⚠️ Archive ${o.archiveId} uploaded with errors.`,
+    `✅ Uploaded: ${o.uploaded}/${o.attachments} • Size: ${formatBytes(o.bytes)}`,
+    ...o.failed.slice(0, 5).map((f) => `❌ ${plain(f.name, 80)}: ${plain(redactPaths(f.error, svc.folders), 160)}`),
+    'The files stay in the upload folder.',
+    `🔁 Use \`!resume ${o.archiveId}\` to continue.`,
+  ].join('\n');
+}
 
 const resume: CommandSpec = {
   name: 'resume', usage: '!resume [archive_id]', description: 'finish interrupted uploads without re-uploading what is stored', level: 'user', exclusive: true,
@@ -271,19 +314,40 @@ const resume: CommandSpec = {
       if (archive.generation !== null && archive.status === 'complete') return void (await say(inv, `✅ Archive ${archive.id} is complete: nothing to resume.`));
       only = archive.id;
     }
+    const seeds = only ? (svc.store.archive(only).kind === 'seed' ? [only] : []) : pendingSeedUploads(svc.store.ctx);
     const pending = svc.store.status().pendingUploads;
     const reply = await inv.conv.send(`🔁 Resuming ${only ? `Archive ${only}` : 'interrupted uploads'}...`);
-    const outcomes = await svc.store.resume();
-    const mine = outcomes.filter((o) => only === undefined || o.archive === only);
-    if (mine.length === 0) {
+    const lines: string[] = [];
+    if (seeds.length === 0 || !only) {
+      const outcomes = await svc.store.resume();
+      for (const o of outcomes.filter((x) => only === undefined || x.archive === only)) {
+        lines.push(o.completed
+          ? `✅ Archive ${o.archive} successfully completed.\n📦 Files: ${o.result!.files} • Size: ${formatBytes(o.result!.bytes)}`
+          : `⚠️ Archive ${o.archive} still has failed uploads: ${redactPaths(o.error!.message, svc.folders)}\n🔁 Run \`!resume\` again after fixing issues.`);
+      }
+    }
+    for (const id of seeds) lines.push(await resumeSeedUpload(id, inv, svc));
+    if (lines.length === 0) {
       await reply.edit(only ? `⚠️ Archive ${only} has no interrupted upload this bot can finish${pending > 0 ? ' (another dos process is still uploading)' : ''}.` : '✅ No failed uploads to resume.');
       return;
     }
-    await reply.edit(fit(mine.map((o) => (o.completed
-      ? `✅ Archive ${o.archive} successfully completed.\n📦 Files: ${o.result!.files} • Size: ${formatBytes(o.result!.bytes)}`
-      : `⚠️ Archive ${o.archive} still has failed uploads: ${redactPaths(o.error!.message, svc.folders)}\n🔁 Run \`!resume\` again after fixing issues.`)).join('\n')));
+    await reply.edit(fit(lines.join('\n')));
   },
 };
+
+/** Continues a seed upload from the upload folder: only what its thread lacks is posted. */
+async function resumeSeedUpload(id: string, inv: Invocation, svc: BotServices): Promise<string> {
+  try {
+    const o = await svc.store.uploadSeedSet(svc.folders.upload, { resume: id, userKey: svc.userKey, uploader: inv.author });
+    if (o.status === 'success') {
+      return `✅ Archive ${id} successfully completed.\n📦 Chunks: ${o.attachments} (${o.uploaded - o.alreadyThere} posted now) • Size: ${formatBytes(o.bytes)}${o.removedLocal ? '\n🧹 The chunks and manifests were removed from the upload folder.' : ''}`;
+    }
+    return `⚠️ Archive ${id} still has failed uploads: ${o.uploaded}/${o.attachments} in its thread (${o.failed.slice(0, 3).map((f) => plain(f.name, 60)).join(', ')}${o.failed.length > 3 ? ', …' : ''}).\n🔁 Run \`!resume\` again after fixing issues.`;
+  } catch (err) {
+    svc.log(`!resume ${id} failed: ${(err as Error).stack ?? String(err)}`);
+    return `⚠️ Archive ${id} could not be resumed: ${userError(err, svc)}`;
+  }
+}
 
 const rebuildLog: CommandSpec = {
   name: 'rebuild-log', usage: '!rebuild-log [confirm]', description: 'rebuild the local index from the archive channel (preview without confirm)', level: 'admin', exclusive: true,
@@ -312,22 +376,49 @@ const cleanup: CommandSpec = {
 };
 
 const migrateLegacy: CommandSpec = {
-  name: 'migrate-legacy', usage: '!migrate-legacy', description: 'find archives from before archive cards (seed history log)', level: 'admin', exclusive: true,
+  name: 'migrate-legacy', usage: '!migrate-legacy', description: 'move archives from before archive cards (seed history log) into cards and threads', level: 'admin', exclusive: true,
   async run(inv, svc) {
     if (!svc.historyLog) {
       return void (await say(inv, '⚠️ No legacy archives migrated: DISCORD_DRIVE_LOG_FILE is not set, so there is no seed history log to read pre-card archives from. Archives with cards are found by `!rebuild-log` already.'));
     }
-    let entries;
+    const storage = svc.storageChannelId ?? inv.channelId;
+    if (!storage) return void (await say(inv, '⚠️ No legacy archives migrated: no storage channel (set DISCORD_DRIVE_STORAGE_CHANNEL_ID, or run the command in that channel).'));
+    const reply = await inv.conv.send('🧳 Migrating pre-card archives of the seed history log...');
+    let report: LegacyMigrationReport;
     try {
-      entries = await readHistoryLog(svc.historyLog);
+      report = await migrateLegacyArchives(svc.store.ctx, { logPath: svc.historyLog, storageChannelId: storage });
     } catch (err) {
-      return void (await say(inv, `⚠️ No legacy archives migrated: the seed history log could not be read (${userError(err, svc)}).`));
+      if (!isDosError(err)) svc.log(`!migrate-legacy failed: ${(err as Error).stack ?? String(err)}`);
+      return void (await reply.edit(fit(`⚠️ No legacy archives migrated: ${userError(err, svc)}`)));
     }
-    const preCard = entries.filter((e) => e.archiveMessageId === null);
-    if (preCard.length === 0) return void (await say(inv, `✅ Nothing to migrate: the seed history log has ${entries.length} entries and every one has an archive card.`));
-    await say(inv, `⚠️ No legacy archives migrated: ${preCard.length} pre-card archive(s) in the seed history log (${preCard.slice(0, 10).map((e) => e.archiveId ?? `lot ${e.lot ?? '?'}`).join(', ')}${preCard.length > 10 ? ', …' : ''}). dos cannot move them into cards and threads yet; the seed's \`!migrate-legacy\` can.`);
+    await reply.edit(fit(migrationText(report, svc)));
   },
 };
+
+function migrationText(r: LegacyMigrationReport, svc: BotServices): string {
+  const skipped = r.skipped.slice(0, 10).map((s) => `⚠️ ${s.archiveId ?? 'an entry'}: ${plain(redactPaths(s.reason, svc.folders), 300)}`);
+  const stopped = r.stopped ? [`⛔ Stopped: ${plain(redactPaths(r.stopped, svc.folders), 300)}. Run \`!migrate-legacy\` again to continue.`] : [];
+  if (r.migrated.length === 0) {
+    if (r.preCard === 0) {
+      return `⚠️ No legacy archives migrated: none of the ${r.logEntries} entries of the seed history log is from before archive cards${r.alreadyMigrated > 0 ? ` (${r.alreadyMigrated} were migrated earlier)` : ''}.`;
+    }
+    return [`⚠️ No legacy archives migrated (${r.preCard} pre-card entr${r.preCard === 1 ? 'y' : 'ies'}):`, ...skipped, ...stopped].join('\n');
+  }
+  const lines = r.migrated.slice(0, 10).map((m) => {
+    const notes = [`${m.copied} attachment(s) copied`];
+    if (m.alreadyThere > 0) notes.push(`${m.alreadyThere} already in its thread`);
+    if (m.foreign > 0) notes.push(`${m.foreign} posted by someone else not copied`);
+    if (m.missingMessages.length > 0) notes.push(`${m.missingMessages.length} old message(s) gone`);
+    if (m.refused.length > 0) notes.push(`unsafe name(s) refused: ${m.refused.slice(0, 3).map((n) => plain(n, 40)).join(', ')}`);
+    return `• ${m.archiveId}: ${notes.join('; ')}`;
+  });
+  return [
+    '✅ Legacy archives migrated to archive cards and threads.',
+    `📦 Migrated: ${r.migrated.length} • ⏭️ Migrated earlier: ${r.alreadyMigrated} • ⚠️ Not migrated: ${r.skipped.length}`,
+    ...lines, ...skipped, ...stopped,
+    '`!download <id>` restores them; the old messages were left in place.',
+  ].join('\n');
+}
 
 /** Every command, in the order `!help` lists them. */
 export const COMMANDS: readonly CommandSpec[] = [upload, download, resume, status, history, archivesCmd, verify, help, rebuildLog, migrateLegacy, cleanup];

@@ -141,12 +141,13 @@ export async function syncSeedArchives(ctx: StoreContext, seen: Set<string>, res
     seen.add(listing.archiveId);
     result.archives++;
     const ref = refOf(listing);
-    if (known) {
+    // A seed upload of ours that had not recorded its card yet has no generation: it gets one now.
+    if (known && known.currentGeneration !== null) {
       const before = seedRefOf(ctx, known);
       const { contents, ...cardPart } = before;
       if (JSON.stringify(cardPart) === JSON.stringify(ref)) continue;
       if (contents && before.threadId === ref.threadId && before.cardMessageId === ref.cardMessageId) ref.contents = contents;
-    } else {
+    } else if (!known) {
       ctx.index.insertArchive({
         id: listing.archiveId, lot: freeLot(ctx, lotOfListing(listing)), name: listing.archiveId, kind: 'seed',
         status: statusOf(listing.status), createdAt: listing.createdAt, updatedAt: listing.createdAt,
@@ -435,4 +436,34 @@ export async function verifySeedArchive(ctx: StoreContext, archive: ArchiveRow, 
   }
   result.ok = problems.length === 0;
   return result;
+}
+
+/**
+ * Records a seed archive the bot has just written (a seed upload, a legacy migration) from its
+ * card, as sync would, without rescanning the channel. `manifests`, when known locally, spare
+ * reading them back from the thread.
+ */
+export async function indexSeedArchive(ctx: StoreContext, listing: SeedArchiveListing, manifests?: SeedManifest[]): Promise<void> {
+  const known = ctx.index.getArchive(listing.archiveId);
+  if (known && known.kind !== 'seed') {
+    throw new DosError(ErrorCodes.EXISTS, `${listing.archiveId} is already an archive of this store; the seed archive with that id is not indexed`, { archive: listing.archiveId });
+  }
+  const ref = refOf(listing);
+  const before = known && known.currentGeneration !== null ? seedRefOf(ctx, known) : undefined;
+  if (manifests) ref.contents = contentsOf(manifests);
+  else if (before?.contents && before.threadId === ref.threadId) ref.contents = before.contents;
+  else if (ref.threadId) {
+    try {
+      ref.contents = contentsOf(await readManifests(ctx.backend, ref.threadId));
+    } catch (err) {
+      ctx.notice(`seed archive ${listing.archiveId}: could not read its manifests (${(err as Error).message})`);
+    }
+  }
+  if (!known) {
+    ctx.index.insertArchive({
+      id: listing.archiveId, lot: freeLot(ctx, lotOfListing(listing)), name: listing.archiveId, kind: 'seed',
+      status: statusOf(listing.status), createdAt: listing.createdAt, updatedAt: listing.createdAt,
+    });
+  }
+  commitSeed(ctx, listing.archiveId, ref, listing.createdAt);
 }

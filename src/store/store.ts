@@ -10,6 +10,7 @@ import { getArchive, type GetOptions, type GetResult } from './restore.js';
 import { syncFromBackend, type SyncResult } from './sync.js';
 import { verifyArchive, type VerifyResult } from './verify.js';
 import { listSeedTree, verifySeedArchive, type SeedOptions } from './seed-archives.js';
+import { uploadSeedSet, type SeedUploadOptions, type SeedUploadOutcome } from './seed-upload.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 
 export interface ArchiveSummary {
@@ -42,6 +43,11 @@ export class Store {
   /** Archives paths; an InputSource started before the store was opened overlaps reading with unlocking. */
   put(inputs: string[] | InputSource, options?: PutOptions): Promise<PutResult> {
     return putArchive(this.ctx, inputs, options);
+  }
+
+  /** Posts a seed-sliced set (chunks + manifests in `dir`) as a seed archive, or continues one (see seed-upload.ts). */
+  uploadSeedSet(dir: string, options?: SeedUploadOptions): Promise<SeedUploadOutcome> {
+    return uploadSeedSet(this.ctx, dir, options);
   }
 
   get(target: string, dest: string | undefined, options?: GetOptions): Promise<GetResult> {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Events, Routes, type Message } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,6 @@ import { Permissions } from '../emulator/index.js';
 import { packAttachments } from '../discord/helpers.js';
 import { postFixture } from '../discord/seed-post.js';
 import { readFixtureExpectation, sha256 } from '../helpers/seed-fixtures.js';
-import { writeSeedSet } from '../helpers/seed-writer.js';
 import { noise, snapshot, writeTree } from '../helpers/trees.js';
 import { botMessagesAfter, command, silence, sleep, startBotWorld, type BotWorld } from './helpers.js';
 
@@ -209,27 +208,7 @@ describe('seed archives and seed sets', () => {
     for (const [name, file] of Object.entries(expected.files)) expect(sha256(readFileSync(join(dest, name)))).toBe(file.sha256);
   });
 
-  it('!upload of a seed-sliced set reassembles it with USER_KEY and archives the restored files', async () => {
-    rmSync(world.folders.upload, { recursive: true, force: true });
-    const files = [{ name: 'a.txt', data: Buffer.from('seed file a\n') }, { name: 'b.bin', data: noise(50_000, 9) }];
-    await writeSeedSet({ format: '3.1', dir: world.folders.upload, files, sourceFolder: 'OldPhotos', userKey, chunkSize: 20_000 });
-    const texts = await command(world, '!upload', { done: has(/uploaded successfully|did not finish|Could not/), timeoutMs: 40_000 });
-    const done = texts.join('\n');
-    expect(done).toMatch(/seed set/);
-    expect(done).toMatch(/Reassembled from a seed set: 2 file\(s\)/);
-    const id = /Archive (#\d{6}-\d+) uploaded/.exec(done)![1]!;
-    const archive = world.store.listArchives().find((a) => a.id === id)!;
-    expect(archive.name).toBe('OldPhotos');
-    expect(archive.files).toBe(2);
-    await command(world, `!download ${id}`, { done: has(/✅ Downloaded|with errors/) });
-    const dest = join(world.folders.download, `[Archive] ${id}`);
-    for (const f of files) expect(readFileSync(join(dest, f.name))).toEqual(f.data);
-  });
-
-  it('a seed set mixed with other files is refused with an explanation', async () => {
-    writeFileSync(join(world.folders.upload, 'stray.txt'), 'x');
-    expect(last(await command(world, '!upload'))).toMatch(/seed set .* mixed with other files \(stray\.txt\)/);
-  });
+  // `!upload` of a seed-sliced set (posted as a seed archive) and its refusals: test/bot/seed-upload.test.ts.
 });
 
 describe('interrupted uploads', () => {

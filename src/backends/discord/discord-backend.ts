@@ -1,6 +1,9 @@
 import { Routes } from 'discord-api-types/v10';
 import { DosError, ErrorCodes } from '../../core/errors.js';
-import type { ArchiveDisplay, Backend, BackendLimits, ByteRange, PackStat, PackUpload, SeedArchiveListing, SeedDownloadResult, SeedThreadListing } from '../backend.js';
+import type {
+  ArchiveDisplay, Backend, BackendLimits, ByteRange, LegacyArchiveEntry, LegacyMigrationOutcome, PackStat, PackUpload, SeedArchiveListing, SeedDownloadResult,
+  SeedThreadListing, SeedUploadRequest, SeedUploadResult,
+} from '../backend.js';
 import { DiscordApi, type APIChannel, type APIGuild } from './api.js';
 import { CdnReader } from './cdn-reader.js';
 import { ArchiveCards } from './cards.js';
@@ -14,6 +17,8 @@ import { PackDeleter } from './pack-deleter.js';
 import { listPackAttachments } from './pack-listing.js';
 import { PackUploader } from './uploader.js';
 import { SeedArchives } from './seed-archives.js';
+import { SeedUploader } from './seed-upload.js';
+import { LegacyMigrator } from './legacy-migration.js';
 import { AttachmentUrls } from './url-cache.js';
 
 /** How long the guild's boost tier (and so the attachment limit) is trusted. */
@@ -38,6 +43,8 @@ export class DiscordBackend implements Backend {
   private readonly uploader: PackUploader;
   private readonly deleter: PackDeleter;
   private readonly seed: SeedArchives;
+  private readonly seedUploader: SeedUploader;
+  private readonly legacy: LegacyMigrator;
   private tier: { attachmentLimit: number; at: number } | null = null;
   /** Learned from a 413 on a single pack: the server allows less than its tier says. */
   private refusedLimit: number | null = null;
@@ -62,6 +69,11 @@ export class DiscordBackend implements Backend {
     });
     this.deleter = new PackDeleter(this.api, this.urls, channel);
     this.seed = new SeedArchives(this.api, this.urls, this.cdn, channel);
+    // Seed files keep their own names (manifests refer to them), so they are never re-packed:
+    // each must fit the server's attachment limit as it is.
+    const attachmentLimit = async () => Math.min(await this.attachmentLimit(), this.refusedLimit ?? Number.POSITIVE_INFINITY);
+    this.seedUploader = new SeedUploader(this.api, { archiveChannelId: channel, progressIntervalMs: this.options.progressIntervalMs, showFileNames: this.options.cardFileNames, attachmentLimit });
+    this.legacy = new LegacyMigrator(this.api, this.urls, this.cdn, { archiveChannelId: channel, attachmentLimit });
   }
 
   async limits(): Promise<BackendLimits> {
@@ -214,6 +226,16 @@ export class DiscordBackend implements Backend {
 
   downloadSeedFiles(threadId: string, dir: string, files: Array<{ name: string; size?: number | null }>, onBytes?: (bytes: number) => void): Promise<SeedDownloadResult> {
     return this.seed.download(threadId, dir, files, onBytes);
+  }
+
+  /** A seed-sliced set posted as a seed archive (seed-upload.ts). */
+  uploadSeedArchive(request: SeedUploadRequest): Promise<SeedUploadResult> {
+    return this.seedUploader.upload(request);
+  }
+
+  /** Pre-card archives of the seed's log moved into cards and threads (legacy-migration.ts). */
+  migrateLegacyArchives(storageChannelId: string, entries: LegacyArchiveEntry[], onEntry: (outcome: LegacyMigrationOutcome) => Promise<void>): Promise<LegacyMigrationOutcome[]> {
+    return this.legacy.migrate(storageChannelId, entries, onEntry);
   }
 
   async close(): Promise<void> {
