@@ -6,6 +6,7 @@ import { mountFilesystem, prepareMountpoint } from '../../fs/mount.js';
 import { countingBackend } from '../../store/mount/counting-backend.js';
 import { removeMountInfo, runningMounts, writeMountInfo, type MountInfo } from '../../store/mount/runtime.js';
 import { MountSession } from '../../store/mount/session.js';
+import { botSettings, startBot, type RunningBot } from '../bot-runner.js';
 import type { Config } from '../config.js';
 import { notice, openConfiguredStore, stagingDirOf } from '../open.js';
 
@@ -24,8 +25,11 @@ export function registerMount(program: Command, config: () => Config): void {
     .command('mount')
     .description('show every archive as a folder at MOUNTPOINT (FUSE); runs until Ctrl-C, which unmounts')
     .argument('<mountpoint>', 'an empty folder (created if missing)')
-    .action(async (mountpoint: string) => {
+    .option('--bot', 'also run the companion Discord bot (as dos bot does) in this process, on the same store')
+    .action(async (mountpoint: string, options: { bot?: boolean }) => {
       const cfg = config();
+      // Checked before anything is mounted: a refused --bot leaves nothing to undo.
+      const withBot = options.bot ? botSettings(cfg, 'dos mount --bot') : null;
       const dir = resolve(mountpoint);
       const live = runningMounts(cfg.home).some((m) => m.mountpoint === dir && m.host === hostname());
       const { recovered } = prepareMountpoint(dir, live);
@@ -71,6 +75,20 @@ export function registerMount(program: Command, config: () => Config): void {
       const ticker = setInterval(publish, 500);
       const archives = store.listArchives().filter((a) => a.generation !== null).length;
       process.stdout.write(`dos: mounted ${archives} archive(s) from the ${counted.description} at ${dir} (Ctrl-C unmounts)\n`);
+      // The bot shares this store and index, once the drive is usable. Not awaited here, so a
+      // signal during its login still unmounts; if it cannot start, the drive stays mounted.
+      const bot: Promise<RunningBot | null> = withBot
+        ? startBot(cfg, withBot, store, { syncOnStart: false }).then(
+            (running) => {
+              process.stdout.write(`dos: ${running.description}\n`);
+              return running;
+            },
+            (err: unknown) => {
+              notice(`${(err as Error).message}; the drive stays mounted without the bot`);
+              return null;
+            },
+          )
+        : Promise.resolve(null);
 
       await new Promise<void>((done) => {
         let stopping = false;
@@ -82,6 +100,11 @@ export function registerMount(program: Command, config: () => Config): void {
           }
           stopping = true;
           void (async () => {
+            const running = await bot;
+            if (running) {
+              notice(`${signal}: stopping the bot first (it finishes its running command; ${signal} again exits now)`);
+              await running.stop();
+            }
             await mounted.unmount();
             const pending = session.pendingCounts();
             if (pending.changes > 0) notice(`unmounted ${dir}; committing ${pending.changes} queued change(s) (${pending.files} file(s)) first (Ctrl-C again to leave them queued)`);
