@@ -55,6 +55,30 @@ describe.skipIf(!hasFuse)('dos mount: writing', () => {
     expect(snapshot(out)).toEqual(snapshot(src));
   });
 
+  it('a shell redirect onto an existing file makes one new version, never an empty one in between', async () => {
+    // No batching: every change would be committed on its own, the worst case for `>`, which
+    // the kernel sends as truncate(0), then open, write, close.
+    const { dos, mount } = makeHome({ DOS_MOUNT_BATCH_MS: '0' });
+    const m = await mount();
+    mkdirSync(m.path('work'));
+    writeFileSync(m.path('work', 'config.txt'), 'old contents\n');
+    await m.settled();
+    const generation = async () => (JSON.parse((await dos(['ls', '--json'])).stdout) as Array<{ name: string; generation: number }>).find((a) => a.name === 'work')!.generation;
+    const before = await generation();
+    expect(sh(`printf 'new contents\\n' > ${m.path('work', 'config.txt')}`).code).toBe(0);
+    expect(readFileSync(m.path('work', 'config.txt'), 'utf8')).toBe('new contents\n');
+    await m.settled();
+    expect(await generation()).toBe(before + 1);
+    // Truncating a file nobody opens afterwards still commits, shortly after.
+    truncateSync(m.path('work', 'config.txt'), 3);
+    await m.settled();
+    expect(await generation()).toBe(before + 2);
+    await m.stop();
+    const again = await mount(m.dir);
+    expect(readFileSync(again.path('work', 'config.txt'), 'utf8')).toBe('new');
+    await again.stop();
+  });
+
   it('mv, rm, rm -r, rmdir, truncate, append, overwrite, touch and chmod persist across a remount; errnos', async () => {
     const { dos, mount } = makeHome();
     const src = tempDir();
