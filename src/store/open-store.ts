@@ -49,7 +49,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       keys = (same ? await early : null) ?? (await unlockKeyring(parseKeyringRecord(existing), options.userKey));
       if (!same) index.setMeta(KEYRING_COPY, existing.toString());
     } else if (options.createIfMissing && options.userKey) {
-      keys = await writeNewKeyring(backend, options.userKey, options.scrypt);
+      keys = await writeNewKeyring(backend, index, options.userKey, options.scrypt);
       notice(`created a new encrypted store (${backend.description})`);
     } else {
       throw new DosError(ErrorCodes.NO_STORE, `no store yet (${backend.description}): run "dos init" with USER_KEY set`);
@@ -66,13 +66,16 @@ export async function initStore(options: Omit<OpenStoreOptions, 'userKey' | 'cre
   if (await options.backend.readKeyring()) {
     throw new DosError(ErrorCodes.STORE_EXISTS, `a store already exists (${options.backend.description})`);
   }
-  const keys = await writeNewKeyring(options.backend, options.userKey, options.scrypt);
-  return assemble(options, new StoreIndex(options.indexPath), keys, options.notice ?? (() => {}));
+  const index = new StoreIndex(options.indexPath);
+  const keys = await writeNewKeyring(options.backend, index, options.userKey, options.scrypt);
+  return assemble(options, index, keys, options.notice ?? (() => {}));
 }
 
-async function writeNewKeyring(backend: Backend, userKey: string | null, scrypt: ScryptParams = DEFAULT_SCRYPT): Promise<KeySet> {
+async function writeNewKeyring(backend: Backend, index: StoreIndex, userKey: string | null, scrypt: ScryptParams = DEFAULT_SCRYPT): Promise<KeySet> {
   const { record, keys } = await createKeyring(userKey, scrypt);
-  await backend.writeKeyring(Buffer.from(JSON.stringify(record, null, 2)));
+  const bytes = Buffer.from(JSON.stringify(record, null, 2));
+  await backend.writeKeyring(bytes);
+  index.setMeta(KEYRING_COPY, bytes.toString());
   return keys;
 }
 
