@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { startEmulator } from '../test/emulator/index.js';
 
 const run = promisify(execFile);
-const DOS = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const DOS = fileURLToPath(new URL('../dist/bundle/main.js', import.meta.url));
 const totalMB = Number(process.argv[2] ?? 200);
 const THREADS = 3; // the backend's default threadsPerArchive
 const PACKS_PER_MESSAGE = 2; // two ~10 MiB packs per 25 MiB request

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const MiB = 1024 * 1024;
 const size = Number(process.argv[2] ?? 512) * MiB;
-const DOS = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const DOS = fileURLToPath(new URL('../dist/bundle/main.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'dos-bench-mount-'));
 const home = join(work, 'home');
 const env = { ...process.env, DOS_HOME: home, USER_KEY: 'bench mount key', DOS_CACHE_MB: String(Math.ceil((size * 1.25) / MiB)), DOS_MOUNT_BATCH_MS: '100' };

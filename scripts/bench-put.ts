@@ -15,7 +15,7 @@ import { brotliCompressSync, constants as zc, gzipSync } from 'node:zlib';
 import { writeSeedSet } from '../test/helpers/seed-writer.js';
 import { makeCorpus } from './corpus.js';
 
-const DOS = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const DOS = fileURLToPath(new URL('../dist/bundle/main.js', import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const work = mkdtempSync(join(tmpdir(), 'dos-bench-'));
 const corpus = join(work, 'corpus');

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const DOS_BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const DOS_BIN = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url));
 
 export interface DosRun {
   code: number;
