@@ -27,4 +27,12 @@ describe('start-up', () => {
     const discord = { ...env, DISCORD_BOT_TOKEN: 'x.y.z', DISCORD_DRIVE_ARCHIVE_CHANNEL_ID: '1', DISCORD_API_BASE: 'http://127.0.0.1:9/api' };
     expect(discordModulesLoaded(['ls'], discord, 4000).length).toBeGreaterThan(0);
   });
+
+  it('the Discord backend runs on discord.js\'s REST client alone, without loading discord.js itself', () => {
+    const backend = fileURLToPath(new URL('../../dist/backends/discord/index.js', import.meta.url));
+    const child = spawnSync(process.execPath, ['--import', PRELOAD, '--input-type=module', '-e', `await import(${JSON.stringify(backend)})`], { encoding: 'utf8' });
+    const loaded = [...child.stderr.matchAll(/DOS_TEST_LOADED=(\S+)/g)].map((m) => m[1]!);
+    expect(loaded.some((url) => url.includes('/node_modules/@discordjs/rest/'))).toBe(true);
+    expect(loaded.filter((url) => url.includes('/node_modules/discord.js/'))).toEqual([]);
+  });
 });

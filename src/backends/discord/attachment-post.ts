@@ -1,4 +1,4 @@
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import type { APIMessage, DiscordApi } from './api.js';
 import { ChannelGoneError, allMessages } from './message-fetch.js';
 import { compareSnowflakes } from './locator.js';

@@ -1,4 +1,4 @@
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import { parseSeedCard, renderSeedCard, type SeedCardMeta } from '../../legacy/seed-card.js';
 import type { SeedArchiveListing } from '../backend.js';
