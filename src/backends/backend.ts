@@ -235,6 +235,11 @@ export interface Backend {
    * already there with that size is kept. `size` (when given) must match the attachment.
    */
   downloadSeedFiles?(threadId: string, dir: string, files: Array<{ name: string; size?: number | null }>, onBytes?: (bytes: number) => void): Promise<SeedDownloadResult>;
+  /**
+   * Deletes a seed archive as the seed's `!cleanup` did: its thread goes, its card is marked
+   * `deleted` (Discord only; bot-written card and thread only).
+   */
+  removeSeedArchive?(cardMessageId: string, threadId: string | null): Promise<void>;
   /** Posts a seed-sliced set as a seed archive: card, `{id} chunks` thread, attachments (Discord only). */
   uploadSeedArchive?(request: SeedUploadRequest): Promise<SeedUploadResult>;
   /**

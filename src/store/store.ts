@@ -11,6 +11,7 @@ import { syncFromBackend, type SyncResult } from './sync.js';
 import { verifyArchive, type VerifyResult } from './verify.js';
 import { listSeedTree, verifySeedArchive, type SeedOptions } from './seed-archives.js';
 import { uploadSeedSet, type SeedUploadOptions, type SeedUploadOutcome } from './seed-upload.js';
+import { removeSeedArchive } from './seed-remove.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 
 export interface ArchiveSummary {
@@ -114,9 +115,7 @@ export class Store {
 
   remove(text: string): Promise<GcResult> {
     const archive = resolveArchive(this.ctx, text);
-    if (archive.kind === 'seed') {
-      throw new DosError(ErrorCodes.UNSUPPORTED, `${archive.id} was made by the Python seed; dos does not delete seed archives (use the seed's !cleanup)`, { archive: archive.id });
-    }
+    if (archive.kind === 'seed') return removeSeedArchive(this.ctx, archive);
     return removeArchive(this.ctx, archive);
   }
 

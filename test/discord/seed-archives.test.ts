@@ -128,6 +128,33 @@ describe('seed archives on Discord', () => {
     expect(existsSync(join(root, 'evil'))).toBe(false);
   });
 
+  it('dos rm of a seed archive deletes its thread and marks its card deleted, as the seed\'s !cleanup did', async () => {
+    const emu = await emulator();
+    const rest = botRest(emu);
+    const posted = await postFixture(emu, rest);
+    // A bot-written card whose thread_id names a thread someone else owns: never deleted.
+    const files = (await fixtureFiles()).slice(0, 1);
+    const other = await postSeedArchive(emu, rest, { archiveId: '#010126-98', lot: 98, files });
+    const stranger = emu.createMember({ username: 'stranger' }).user;
+    emu.state.channel(other.threadId)!.ownerId = stranger.id;
+
+    const { store, fresh } = await discordStore(emu);
+    expect(store.listArchives().map((a) => a.id).sort()).toEqual(['#010126-98', ID]);
+    const freed = await store.remove(ID);
+    expect(freed.freedBytes).toBeGreaterThan(0);
+    expect(emu.state.channel(posted.threadId)?.deleted ?? true).toBe(true);
+    const card = emu.state.messages(emu.archiveChannelId).find((m) => m.id === posted.cardId)!;
+    expect(card.content).toContain('"status":"deleted"');
+    expect(store.listArchives().map((a) => a.id)).toEqual(['#010126-98']);
+    // Another machine's sync does not bring it back.
+    expect((await fresh()).store.listArchives().map((a) => a.id)).toEqual(['#010126-98']);
+
+    const refused = await store.remove('#010126-98').catch((e: unknown) => e);
+    expect(isDosError(refused) && refused.message).toMatch(/not one of this bot's threads/);
+    expect(emu.state.channel(other.threadId)?.deleted).toBeFalsy();
+    expect(store.listArchives().map((a) => a.id)).toEqual(['#010126-98']);
+  });
+
   it('verify reports a chunk missing from the thread by name; get refuses to restore without it', async () => {
     const emu = await emulator();
     const rest = botRest(emu);

@@ -18,6 +18,7 @@ import { listPackAttachments } from './pack-listing.js';
 import { PackUploader } from './uploader.js';
 import { SeedArchives } from './seed-archives.js';
 import { SeedUploader } from './seed-upload.js';
+import { removeSeedArchive } from './seed-cleanup.js';
 import { LegacyMigrator } from './legacy-migration.js';
 import { AttachmentUrls } from './url-cache.js';
 
@@ -222,6 +223,10 @@ export class DiscordBackend implements Backend {
 
   listSeedThread(threadId: string): Promise<SeedThreadListing> {
     return this.seed.listThread(threadId);
+  }
+
+  removeSeedArchive(cardMessageId: string, threadId: string | null): Promise<void> {
+    return removeSeedArchive(this.api, this.options.archiveChannelId, cardMessageId, threadId);
   }
 
   downloadSeedFiles(threadId: string, dir: string, files: Array<{ name: string; size?: number | null }>, onBytes?: (bytes: number) => void): Promise<SeedDownloadResult> {
