@@ -11,7 +11,11 @@
  * - Native addons (better-sqlite3, fuse-native) and discord.js's optional native helpers stay
  *   external and load from node_modules.
  */
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunk names carry content hashes: without this, every build would leave the last one's behind.
+rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
   entryPoints: { main: 'dist/cli/main.js', 'frame-worker': 'dist/store/mount/frame-worker.js' },
