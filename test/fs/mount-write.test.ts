@@ -55,6 +55,23 @@ describe.skipIf(!hasFuse)('dos mount: writing', () => {
     expect(snapshot(out)).toEqual(snapshot(src));
   });
 
+  it('a big file is committed as soon as it is closed, without waiting out the batch window', async () => {
+    // A window of 10 minutes: only a file big enough to skip it can be committed within the test.
+    const { dos, mount } = makeHome({ DOS_MOUNT_BATCH_MS: '600000' });
+    const m = await mount();
+    mkdirSync(m.path('big'));
+    const data = noise(40 * MiB, 9);
+    writeFileSync(m.path('big', 'video.bin'), data);
+    await m.settled(60_000);
+    const ls = JSON.parse((await dos(['ls', 'big', '--json'])).stdout) as Array<{ path: string; size: number }>;
+    expect(ls.find((e) => e.path === 'video.bin')?.size).toBe(40 * MiB);
+    // Small changes still wait for the window (and would be gathered into one generation).
+    writeFileSync(m.path('big', 'note.txt'), 'small');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await m.info()).pending.changes).toBe(1);
+    await m.kill9();
+  }, 90_000);
+
   it('a shell redirect onto an existing file makes one new version, never an empty one in between', async () => {
     // No batching: every change would be committed on its own, the worst case for `>`, which
     // the kernel sends as truncate(0), then open, write, close.

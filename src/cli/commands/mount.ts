@@ -39,6 +39,7 @@ export function registerMount(program: Command, config: () => Config): void {
       const { backend: counted, counters } = countingBackend(store.ctx.backend);
       store.ctx.backend = counted;
       const remote = counted.kind !== 'local';
+      let publishNow = (): void => {};
       const session = new MountSession(store.ctx, {
         stagingDir: stagingDirOf(cfg),
         cacheBytes: megabytes('DOS_CACHE_MB', 256 * MB),
@@ -49,6 +50,8 @@ export function registerMount(program: Command, config: () => Config): void {
         batchDelayMs: Number(process.env.DOS_MOUNT_BATCH_MS ?? 500),
         maxBatchDelayMs: Math.max(2000, Number(process.env.DOS_MOUNT_BATCH_MS ?? 500)),
         log: notice,
+        // dos status sees a finished commit at once, not at the next tick.
+        onCommitted: () => publishNow(),
       });
       const { resumed } = session.start();
       if (resumed > 0) notice(`${resumed} change(s) queued by an earlier mount will be committed now`);
@@ -72,6 +75,7 @@ export function registerMount(program: Command, config: () => Config): void {
         writeMountInfo(cfg.home, info);
       };
       publish();
+      publishNow = publish;
       const ticker = setInterval(publish, 500);
       const archives = store.listArchives().filter((a) => a.generation !== null).length;
       process.stdout.write(`dos: mounted ${archives} archive(s) from the ${counted.description} at ${dir} (Ctrl-C unmounts)\n`);
@@ -111,6 +115,7 @@ export function registerMount(program: Command, config: () => Config): void {
             const drained = await session.close((megabytes('DOS_UNMOUNT_WAIT_S', 600 * MB) / MB) * 1000);
             if (!drained) notice('some changes are still queued; the next dos mount (or dos resume) commits them');
             clearInterval(ticker);
+            publishNow = () => {}; // a commit still running must not write the file back
             removeMountInfo(cfg.home);
             await store.close();
             notice(`unmounted ${dir}`);

@@ -32,6 +32,8 @@ export interface MountSessionOptions {
   maxBatchDelayMs?: number;
   /** Log lines (errors the kernel only sees as an errno, commits). */
   log: (line: string) => void;
+  /** A batch of changes was committed (or refused): for publishing fresh status at once. */
+  onCommitted?: () => void;
 }
 
 export interface Attr {

@@ -15,6 +15,8 @@ export interface UploadWorkerOptions {
   /** A batch is never held back longer than this (default 2 s). */
   maxBatchDelayMs?: number;
   log: (line: string) => void;
+  /** A batch was committed (or refused): what is pending changed. */
+  onCommitted?: () => void;
 }
 
 /** Refusals that will not go away on a retry: the change itself is wrong for the tree. */
@@ -22,6 +24,11 @@ const DETERMINISTIC = new Set<string>([ErrorCodes.NOT_FOUND, ErrorCodes.EXISTS, 
 /** A batch holds at most this many changes and (past its first file) this many bytes. */
 const BATCH_CHANGES = 5000;
 const BATCH_BYTES = 4 * 1024 ** 3;
+/**
+ * Staged bytes from which the batch window is not waited for: uploading them takes longer than
+ * the window, which only exists to gather many small changes into one generation.
+ */
+const NO_WAIT_BYTES = 32 * 1024 * 1024;
 const MAX_BACKOFF_MS = 30_000;
 
 /**
@@ -75,16 +82,19 @@ export class UploadWorker {
     view.pending.push({ rowId, change, staging, size });
     view.overlay.apply(change, size);
     this.files.layOver(view);
-    this.kick();
+    this.kick(false, view.pending.reduce((sum, p) => sum + p.size, 0) >= NO_WAIT_BYTES);
   }
 
-  /** Schedules a commit: 0.5 s after the last change, and never more than 2 s after the first. */
-  private kick(now = false): void {
+  /**
+   * Schedules a commit: 0.5 s after the last change, and never more than 2 s after the first;
+   * `noWait` (a big file is staged) or `now` (work is left after a commit) at once.
+   */
+  private kick(now = false, noWait = false): void {
     if (this.closed && !now) return;
     const delay = this.options.batchDelayMs ?? 500;
     const maxDelay = this.options.maxBatchDelayMs ?? 2000;
     if (this.firstPendingAt === 0) this.firstPendingAt = Date.now();
-    const wait = now ? 0 : Math.max(0, Math.min(delay, this.firstPendingAt + maxDelay - Date.now()));
+    const wait = now || noWait ? 0 : Math.max(0, Math.min(delay, this.firstPendingAt + maxDelay - Date.now()));
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -142,6 +152,7 @@ export class UploadWorker {
       view.inflight = false;
       if (view.pending.length > 0) this.kick(true);
       this.checkIdle();
+      this.options.onCommitted?.();
     }
   }
 
