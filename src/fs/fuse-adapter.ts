@@ -68,9 +68,9 @@ export function fuseOps(session: MountSession, log: (line: string) => void): Fus
     init: (cb) => cb(0),
     access: (_path, _mode, cb) => cb(0),
     statfs: (path, cb) => value('statfs', path, cb, () => session.statfs()),
-    getattr: (path, cb) => value('getattr', path, cb, () => toStat(session.getattr(path), uid, gid)),
-    fgetattr: (path, _fd, cb) => value('getattr', path, cb, () => toStat(session.getattr(path), uid, gid)),
-    readdir: (path, cb) => value('readdir', path, (code, names?: string[]) => cb(code, names), () => ['.', '..', ...session.readdir(path)]),
+    getattr: (path, cb) => value('getattr', path, cb, () => andThen(session.getattr(path), (attr) => toStat(attr, uid, gid))),
+    fgetattr: (path, _fd, cb) => value('getattr', path, cb, () => andThen(session.getattr(path), (attr) => toStat(attr, uid, gid))),
+    readdir: (path, cb) => value('readdir', path, (code, names?: string[]) => cb(code, names), () => andThen(session.readdir(path), (names) => ['.', '..', ...names])),
     readlink: (path, cb) => value('readlink', path, cb, () => session.readlink(path)),
     open: (path, flags, cb) => value('open', path, cb, () => session.open(path, flags)),
     create: (path, mode, cb) => value('create', path, cb, () => session.create(path, mode)),
@@ -100,4 +100,9 @@ export function fuseOps(session: MountSession, log: (line: string) => void): Fus
     listxattr: (_path, cb) => cb(0, []),
     removexattr: (_path, name, cb) => cb(name.startsWith('com.apple.') ? 0 : -(osConstants.errno.ENODATA ?? 61)),
   };
+}
+
+/** Applies `fn` at once to a plain value (the hot path stays synchronous), or once a promise settles. */
+function andThen<T, U>(v: T | Promise<T>, fn: (value: T) => U): U | Promise<U> {
+  return v instanceof Promise ? v.then(fn) : fn(v);
 }

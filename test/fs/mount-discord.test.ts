@@ -1,10 +1,12 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closeAll, emulator, packAttachments } from '../discord/helpers.js';
 import { botRest, postFixture } from '../discord/seed-post.js';
 import { DOS_BIN } from '../helpers/cli.js';
+import { readFixtureExpectation } from '../helpers/seed-fixtures.js';
 import { tempDir } from '../helpers/temp.js';
 import { noise, randomText, writeTree } from '../helpers/trees.js';
 import { cleanupMounts, hasFuse, makeHome, shAsync } from './helpers.js';
@@ -32,10 +34,12 @@ describe.skipIf(!hasFuse)('dos mount on the Discord backend (emulator)', () => {
     await closeAll();
   });
 
-  it('cp -r a mixed tree in, upload, remount, diff -r; seed archives are read-only folders', async () => {
+  it('cp -r a mixed tree in, upload, remount, diff -r; seed archives are read-only folders whose files read byte-exact', async () => {
     const emu = await emulator();
     await postFixture(emu, botRest(emu)); // a seed archive, #271126-07 "Holiday Photos"
-    const { dos, mount } = makeHome({ ...emu.env(), DOS_MOUNT_BATCH_MS: '300' });
+    const expected = await readFixtureExpectation('legacy-v3.1');
+    // The seed's chunks are encrypted with USER_KEY itself: the store shares the fixture's key.
+    const { dos, mount } = makeHome({ ...emu.env(), DOS_MOUNT_BATCH_MS: '300', USER_KEY: expected.user_key });
     const src = tempDir();
     writeTree(src, {
       'big.bin': noise(11 * MiB + 5, 21), // more than one 10 MiB attachment
@@ -56,10 +60,19 @@ describe.skipIf(!hasFuse)('dos mount on the Discord backend (emulator)', () => {
     const before = await shAsync(`diff -r ${src} ${m.path('trip')}`);
     expect(before.code, before.stdout + before.stderr).toBe(0);
 
-    // The seed archive: listed, empty, read-only; nothing may change it.
+    // The seed archive: its files as its manifests name them, read-only, byte-exact when read
+    // (the first read restores the whole archive into the cache); nothing may change it.
     const seed = m.path('Holiday Photos');
     expect((await stat(seed)).mode & 0o777).toBe(0o555);
-    expect(await readdir(seed)).toEqual([]);
+    expect((await readdir(seed)).sort()).toEqual(Object.keys(expected.files).sort());
+    for (const [name, e] of Object.entries(expected.files)) {
+      const st = await stat(join(seed, name));
+      expect([st.size, st.mode & 0o777], name).toEqual([e.size, 0o444]);
+    }
+    for (const [name, e] of Object.entries(expected.files)) {
+      expect(createHash('sha256').update(await readFile(join(seed, name))).digest('hex'), name).toBe(e.sha256);
+    }
+    expect(await errnoOf(writeFile(join(seed, 'hello.txt'), 'x'))).toBe('EROFS');
     expect(await errnoOf(writeFile(join(seed, 'new.txt'), 'x'))).toBe('EROFS');
     expect(await errnoOf(mkdir(join(seed, 'sub')))).toBe('EROFS');
     expect(await errnoOf(rmdir(seed))).toBe('EROFS');

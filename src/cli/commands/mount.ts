@@ -52,6 +52,9 @@ export function registerMount(program: Command, config: () => Config): void {
         log: notice,
         // dos status sees a finished commit at once, not at the next tick.
         onCommitted: () => publishNow(),
+        // Seed archives are restored whole on first read (their chunks allow nothing else).
+        seedCacheDir: join(cfg.home, 'cache', 'seed'),
+        userKey: cfg.userKey,
       });
       const { resumed } = session.start();
       if (resumed > 0) notice(`${resumed} change(s) queued by an earlier mount will be committed now`);

@@ -1,7 +1,7 @@
 import type { StoreIndex } from '../../index/store-index.js';
 import { isSeed } from '../seed-archives.js';
 import type { TreeChange } from '../tree-change.js';
-import { Overlay } from './overlay.js';
+import { Overlay, type CommittedTree } from './overlay.js';
 
 /** A change queued in the index journal (mount_queue) and not committed yet. */
 export interface Pending {
@@ -33,20 +33,22 @@ export interface ArchiveView {
 export class ArchiveViews {
   private readonly views = new Map<string, ArchiveView>();
 
-  constructor(private readonly index: StoreIndex, private readonly layOpenFiles: (view: ArchiveView) => void) {}
+  constructor(
+    private readonly index: StoreIndex,
+    private readonly layOpenFiles: (view: ArchiveView) => void,
+    /** A seed archive's tree, read from its manifests (seed-files.ts), not from the index. */
+    private readonly seedTree: (archiveId: string) => CommittedTree,
+  ) {}
 
   of(archiveId: string): ArchiveView {
     let view = this.views.get(archiveId);
     if (!view) {
       const index = this.index;
-      const overlay = new Overlay({
+      const archive = index.getArchive(archiveId);
+      const overlay = new Overlay(archive && isSeed(archive) ? this.seedTree(archiveId) : {
         entry: (p) => index.getEntry(archiveId, p),
         children: (p) => index.listChildren(archiveId, p),
-        root: () => {
-          const archive = index.getArchive(archiveId);
-          // Seed archives are read-only through the mount: their folder says so.
-          return { mode: archive && isSeed(archive) ? 0o555 : 0o755, mtimeMs: archive?.updatedAt ?? 0 };
-        },
+        root: () => ({ mode: 0o755, mtimeMs: index.getArchive(archiveId)?.updatedAt ?? 0 }),
       });
       view = { id: archiveId, overlay, pending: [], baseGeneration: index.getArchive(archiveId)?.currentGeneration ?? null, inflight: false, failures: 0, retryAt: 0, single: false };
       this.views.set(archiveId, view);

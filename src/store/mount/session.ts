@@ -1,9 +1,11 @@
 import { constants as fsc } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { MountQueue } from '../../index/mount-queue.js';
 import type { EntryRow } from '../../index/store-index.js';
 import type { StoreContext } from '../context.js';
 import { frameLocations } from '../resolve.js';
+import { isSeed } from '../seed-archives.js';
 import { createArchive } from '../tree-change.js';
 import { ArchiveViews } from './archive-view.js';
 import { DiskCache } from './disk-cache.js';
@@ -13,7 +15,8 @@ import { FsError } from './fs-error.js';
 import { HandleTable } from './handles.js';
 import { LocalFiles } from './local-files.js';
 import { baseName, isUnder, parentPath } from './overlay.js';
-import { inodeOf, MountPaths } from './paths.js';
+import { inodeOf, MountPaths, type ArchiveTarget } from './paths.js';
+import { SeedFiles } from './seed-files.js';
 import { isLocalOnly, Staging } from './staging.js';
 import { UploadWorker } from './upload-worker.js';
 import { WorkingFiles } from './working-files.js';
@@ -34,6 +37,10 @@ export interface MountSessionOptions {
   log: (line: string) => void;
   /** A batch of changes was committed (or refused): for publishing fresh status at once. */
   onCommitted?: () => void;
+  /** Where seed archives are restored on first read (default: none, and their files cannot be read). */
+  seedCacheDir?: string;
+  /** USER_KEY, which seed archives' chunks are encrypted with. */
+  userKey?: string;
 }
 
 export interface Attr {
@@ -63,6 +70,7 @@ export class MountSession {
   private readonly paths: MountPaths;
   private readonly worker: UploadWorker;
   private readonly handles = new HandleTable();
+  private readonly seeds: SeedFiles;
   private readonly log: (line: string) => void;
 
   constructor(readonly ctx: StoreContext, options: MountSessionOptions) {
@@ -76,7 +84,8 @@ export class MountSession {
       enqueue: (view, change, staging, size) => this.worker.enqueue(view, change, staging, size),
       rebuild: (view) => this.views.rebuild(view),
     });
-    this.views = new ArchiveViews(ctx.index, (view) => this.files.layOver(view));
+    this.seeds = new SeedFiles(ctx, { cacheDir: options.seedCacheDir ?? join(options.stagingDir, '..', 'cache', 'seed'), userKey: options.userKey });
+    this.views = new ArchiveViews(ctx.index, (view) => this.files.layOver(view), (id) => this.seeds.treeOf(id));
     this.paths = new MountPaths(ctx.index, this.views, this.local);
     this.worker = new UploadWorker(ctx, new MountQueue(ctx.index.db), this.views, this.files, this.staging, options);
   }
@@ -92,17 +101,20 @@ export class MountSession {
 
   // ---- reading the tree ----
 
-  getattr(fusePath: string): Attr {
+  getattr(fusePath: string): Attr | Promise<Attr> {
     const t = this.paths.target(fusePath);
     if (t.root) return { type: 'dir', mode: 0o755, size: 0, mtimeMs: Date.now(), ino: 1 };
+    // A seed archive's own folder needs no manifest; what is inside it does.
+    if (t.path !== '' && this.seedUnloaded(t)) return this.loadSeed(t).then(() => this.getattr(fusePath));
     const node = this.paths.resolve(t.view, t.path);
     if (!node) throw new FsError('ENOENT');
     return { type: node.type, mode: node.mode, size: node.size, mtimeMs: node.mtimeMs, ino: inodeOf(`${t.archive.id}\0${t.path}`) };
   }
 
-  readdir(fusePath: string): string[] {
+  readdir(fusePath: string): string[] | Promise<string[]> {
     const t = this.paths.target(fusePath);
     if (t.root) return [...this.paths.archiveNames().keys()];
+    if (this.seedUnloaded(t)) return this.loadSeed(t).then(() => this.readdir(fusePath));
     const children = t.view.overlay.list(t.path);
     if (!children) throw new FsError(t.view.overlay.resolve(t.path) ? 'ENOTDIR' : 'ENOENT');
     return [...children.keys(), ...this.local.names(t.view, t.path)];
@@ -127,6 +139,7 @@ export class MountSession {
       const fh = await this.local.open(t.view, t.path, (flags & (O_ACCMODE | fsc.O_TRUNC | fsc.O_APPEND)) as number);
       return this.handles.add({ kind: 'fd', fh, writable });
     }
+    if (this.seedUnloaded(t)) await this.loadSeed(t);
     const node = t.view.overlay.resolve(t.path);
     if (!node) throw new FsError('ENOENT');
     if (node.type === 'dir') throw new FsError('EISDIR');
@@ -151,7 +164,23 @@ export class MountSession {
         throw err;
       }
     }
+    if (isSeed(t.archive)) return this.handles.add({ kind: 'fd', fh: await open(await this.seeds.localFile(t.archive, t.path), 'r'), writable: false });
     return this.handles.add({ kind: 'reader', reader: this.reader(t.archive.id, node.entry!) });
+  }
+
+  /** A seed archive whose tree (from its manifests) this mount has not read yet. */
+  private seedUnloaded(t: ArchiveTarget): boolean {
+    return isSeed(t.archive) && !this.seeds.isLoaded(t.archive.id);
+  }
+
+  private async loadSeed(t: ArchiveTarget): Promise<void> {
+    try {
+      await this.seeds.load(t.archive);
+    } catch (err) {
+      this.log(`${t.archive.id}: cannot list the seed archive: ${(err as Error).message}`);
+      throw new FsError('EIO');
+    }
+    this.views.rebuild(t.view);
   }
 
   async create(fusePath: string, mode: number): Promise<number> {
