@@ -9,6 +9,8 @@ export interface Pending {
   change: TreeChange;
   staging: string | null;
   size: number;
+  /** When it was queued in this process (0 for changes replayed from the journal). */
+  queuedAt: number;
 }
 
 /** One archive as mounted: its overlay of pending changes and the queue feeding the worker. */

@@ -19,7 +19,7 @@ import { inodeOf, MountPaths, type ArchiveTarget } from './paths.js';
 import { SeedFiles } from './seed-files.js';
 import { isLocalOnly, Staging } from './staging.js';
 import { UploadWorker } from './upload-worker.js';
-import { WorkingFiles } from './working-files.js';
+import { WorkingFiles, type Working } from './working-files.js';
 
 export interface MountSessionOptions {
   /** Where staging files go (DOS_HOME/staging). */
@@ -52,6 +52,8 @@ export interface Attr {
 }
 
 const O_ACCMODE = 3;
+/** How long a path truncate keeps the file open for the open that usually follows it. */
+const TRUNCATE_LINGER_MS = 250;
 const UTIME_SPECIAL_MS = 2000; // fuse-native turns UTIME_NOW / UTIME_OMIT into about 1073 ms
 
 /**
@@ -71,6 +73,8 @@ export class MountSession {
   private readonly worker: UploadWorker;
   private readonly handles = new HandleTable();
   private readonly seeds: SeedFiles;
+  /** Working copies a path truncate holds open for a moment (see truncate). */
+  private readonly lingering = new Map<Working, { fh: number; timer: NodeJS.Timeout }>();
   private readonly log: (line: string) => void;
 
   constructor(readonly ctx: StoreContext, options: MountSessionOptions) {
@@ -147,6 +151,7 @@ export class MountSession {
     if (writable) {
       const w = await this.files.forNode(t.view, t.path, node, truncate ? 0 : undefined);
       w.refs++;
+      await this.endLinger(w);
       if (truncate && w.file.size !== 0) await this.files.truncate(w, 0);
       return this.handles.add({ kind: 'working', working: w, writable: true });
     }
@@ -197,6 +202,7 @@ export class MountSession {
     if (w.file.size !== 0) await this.files.truncate(w, 0);
     w.dirty = true;
     w.refs++;
+    await this.endLinger(w);
     return this.handles.add({ kind: 'working', working: w, writable: true });
   }
 
@@ -227,6 +233,7 @@ export class MountSession {
     if (h.kind === 'fd') return h.fh.close();
     if (--h.working.refs > 0) return;
     await this.files.close(h.working);
+    this.worker.fileClosed();
   }
 
   async ftruncate(fh: number, size: number): Promise<void> {
@@ -246,15 +253,30 @@ export class MountSession {
     if (node.type === 'dir') throw new FsError('EISDIR');
     const open = this.files.of(node);
     if (open) return this.files.truncate(open, size);
-    // Not open: the same as open, ftruncate, close.
+    // Not open: the same as open, ftruncate, close, except that the close waits a moment.
     const w = await this.files.forNode(t.view, t.path, node, size);
     w.refs++;
     const fh = this.handles.add({ kind: 'working', working: w, writable: true });
     try {
       await this.files.truncate(w, size);
-    } finally {
+    } catch (err) {
       await this.release(fh);
+      throw err;
     }
+    // A shell's `> file` arrives as truncate(0), then open, write, close. Closed at once, the
+    // empty file would be queued and could be committed as a version of its own before the
+    // new content: held open briefly, the open that follows takes it over (endLinger) and the
+    // file is queued once, when that writer closes it.
+    this.lingering.set(w, { fh, timer: setTimeout(() => void this.endLinger(w), TRUNCATE_LINGER_MS) });
+  }
+
+  /** Drops the hold a path truncate keeps on a working copy (see truncate). */
+  private async endLinger(w: Working): Promise<void> {
+    const linger = this.lingering.get(w);
+    if (!linger) return;
+    this.lingering.delete(w);
+    clearTimeout(linger.timer);
+    await this.release(linger.fh).catch((err: unknown) => this.log(`closing ${w.path ?? 'a file'} after a truncate: ${(err as Error).message}`));
   }
 
   async mkdir(fusePath: string, mode: number): Promise<void> {
@@ -382,6 +404,8 @@ export class MountSession {
    * not committed by then stays queued for the next mount.
    */
   async close(timeoutMs: number): Promise<boolean> {
+    for (const linger of this.lingering.values()) clearTimeout(linger.timer);
+    this.lingering.clear();
     for (const fh of this.handles.ids()) await this.release(fh).catch(() => {});
     const drained = await this.worker.drain(timeoutMs);
     this.worker.stop();

@@ -29,6 +29,8 @@ const BATCH_BYTES = 4 * 1024 ** 3;
  * the window, which only exists to gather many small changes into one generation.
  */
 const NO_WAIT_BYTES = 32 * 1024 * 1024;
+/** The longest a queued file waits for its other open descriptors to be closed. */
+const WRITER_WAIT_MS = 2000;
 const MAX_BACKOFF_MS = 30_000;
 
 /**
@@ -40,6 +42,8 @@ const MAX_BACKOFF_MS = 30_000;
 export class UploadWorker {
   private timer: NodeJS.Timeout | null = null;
   private firstPendingAt = 0;
+  /** A commit is due but waits for a file still open for writing (see ready). */
+  private waitingForWriter = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
   committedChanges = 0;
@@ -68,7 +72,7 @@ export class UploadWorker {
         if (row.staging) rmSync(row.staging, { force: true });
         continue;
       }
-      this.views.of(row.archiveId).pending.push({ rowId: row.id, change: JSON.parse(row.change) as TreeChange, staging: row.staging, size: row.size });
+      this.views.of(row.archiveId).pending.push({ rowId: row.id, change: JSON.parse(row.change) as TreeChange, staging: row.staging, size: row.size, queuedAt: 0 });
     }
     for (const view of this.views.all()) this.views.rebuild(view);
     this.staging.removeOrphans(new Set(this.queue.all().flatMap((r) => (r.staging ? [r.staging] : []))));
@@ -79,7 +83,7 @@ export class UploadWorker {
   /** Journals a change, shows it in the view at once, and schedules its commit. */
   enqueue(view: ArchiveView, change: TreeChange, staging: string | null = null, size = 0): void {
     const rowId = this.queue.add(view.id, change, staging, size);
-    view.pending.push({ rowId, change, staging, size });
+    view.pending.push({ rowId, change, staging, size, queuedAt: Date.now() });
     view.overlay.apply(change, size);
     this.files.layOver(view);
     this.kick(false, view.pending.reduce((sum, p) => sum + p.size, 0) >= NO_WAIT_BYTES);
@@ -120,9 +124,39 @@ export class UploadWorker {
     this.checkIdle();
   }
 
+  /** A file open for writing was closed: a commit that waited for it goes now. */
+  fileClosed(): void {
+    if (!this.waitingForWriter) return;
+    this.waitingForWriter = false;
+    this.kick(true);
+  }
+
+  /**
+   * How many of the view's first pending changes may be committed now. A file is queued when a
+   * descriptor of it is closed, but another one may still be open and writing: a shell's
+   * `> file` opens the file, dup2()s it to stdout and closes the original before printing. A
+   * change whose file is still open waits for it (up to WRITER_WAIT_MS, then it goes as it is,
+   * so a file held open for hours does not hold back every change after it).
+   */
+  private ready(view: ArchiveView): number {
+    const now = Date.now();
+    const waiting = view.pending.findIndex((p) => p.staging !== null && this.files.has(p.staging) && now - p.queuedAt < WRITER_WAIT_MS);
+    return waiting < 0 ? view.pending.length : waiting;
+  }
+
   private async commitBatch(view: ArchiveView): Promise<void> {
+    const ready = this.ready(view);
+    if (ready === 0) {
+      // Looked at again when the file is closed, or when its wait is over.
+      this.waitingForWriter = true;
+      if (!this.timer) this.timer = setTimeout(() => {
+        this.timer = null;
+        this.runBatches();
+      }, WRITER_WAIT_MS);
+      return;
+    }
     view.inflight = true;
-    const batch = view.single ? view.pending.slice(0, 1) : takeBatch(view.pending);
+    const batch = view.single ? view.pending.slice(0, 1) : takeBatch(view.pending.slice(0, ready));
     const ids = batch.map((p) => p.rowId);
     try {
       this.queue.countAttempt(ids);
