@@ -67,6 +67,8 @@ export function registerMount(program: Command, config: () => Config): void {
         throw err;
       }
       const startedAt = new Date().toISOString();
+      // One write at a time (they share a temp file); each describes the moment it was asked for.
+      let publishing: Promise<void> = Promise.resolve();
       const publish = () => {
         const c = session.cacheStats();
         const info: MountInfo = {
@@ -75,9 +77,10 @@ export function registerMount(program: Command, config: () => Config): void {
           cache: { memoryBytes: c.memoryBytes, memoryMaxBytes: c.memoryMaxBytes, diskBytes: c.diskBytes, diskMaxBytes: c.diskMaxBytes, hits: c.hits, misses: c.misses },
           backendReads: { requests: counters.reads, bytes: counters.readBytes },
         };
-        writeMountInfo(cfg.home, info);
+        publishing = publishing.then(() => writeMountInfo(cfg.home, info)).catch((err: unknown) => notice(`cannot write the mount's status file: ${(err as Error).message}`));
       };
       publish();
+      await publishing; // dos status finds the mount as soon as it says it is mounted
       publishNow = publish;
       const ticker = setInterval(publish, 500);
       const archives = store.listArchives().filter((a) => a.generation !== null).length;
@@ -119,6 +122,7 @@ export function registerMount(program: Command, config: () => Config): void {
             if (!drained) notice('some changes are still queued; the next dos mount (or dos resume) commits them');
             clearInterval(ticker);
             publishNow = () => {}; // a commit still running must not write the file back
+            await publishing;
             removeMountInfo(cfg.home);
             await store.close();
             notice(`unmounted ${dir}`);

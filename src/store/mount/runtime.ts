@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isDeadProcess } from '../liveness.js';
@@ -19,12 +20,18 @@ export interface MountInfo {
 
 const dirOf = (home: string) => join(home, 'mounts');
 
-export function writeMountInfo(home: string, info: MountInfo): void {
-  mkdirSync(dirOf(home), { recursive: true });
+/**
+ * Replaces the mount's status file (temp + rename, so readers never see half of it).
+ * Asynchronous: under heavy writes a rename on ext4 can wait on the journal for a tenth of a
+ * second or more, and the mount's JS thread serves every kernel request. Callers serialise
+ * their writes (one temp name per pid).
+ */
+export async function writeMountInfo(home: string, info: MountInfo): Promise<void> {
+  await mkdir(dirOf(home), { recursive: true });
   const path = join(dirOf(home), `${info.pid}.json`);
   const temp = `${path}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`);
-  renameSync(temp, path);
+  await writeFile(temp, `${JSON.stringify(info, null, 2)}\n`);
+  await rename(temp, path);
 }
 
 export function removeMountInfo(home: string, pid = process.pid): void {
