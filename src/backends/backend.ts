@@ -8,6 +8,8 @@
  * there, a file name here); reads are ranged because attachments support HTTP Range; the
  * keyring and archive records are separate metadata (a pinned message and archive cards).
  */
+import type { SeedLogEntry } from '../legacy/history-log.js';
+
 export interface ByteRange {
   offset: number;
   length: number;
@@ -151,20 +153,13 @@ export interface SeedUploadResult {
   failed: Array<{ name: string; error: string }>;
 }
 
-/** One pre-card archive of the seed's history log (legacy-format.md §3.7 variants 4 and 6). */
-export interface LegacyArchiveEntry {
+/**
+ * One pre-card archive of the seed's history log (legacy-format.md §3.7 variants 4 and 6), its
+ * id known; `messageIds` are the old messages in the storage channel holding its attachments.
+ */
+export type LegacyArchiveEntry = Pick<SeedLogEntry, 'lot' | 'timestamp' | 'status' | 'fileCount' | 'totalSizeBytes' | 'chunkCount' | 'uploadedFiles' | 'failedFiles' | 'messageIds'> & {
   archiveId: string;
-  lot: number | null;
-  timestamp: string | null;
-  status: string | null;
-  fileCount: number | null;
-  totalSizeBytes: number | null;
-  chunkCount: number | null;
-  uploadedFiles: string[];
-  failedFiles: string[];
-  /** The old messages in the storage channel that hold the archive's attachments. */
-  messageIds: string[];
-}
+};
 
 export interface LegacyMigrationOutcome {
   archiveId: string;

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { LosslessNumber, parse } from 'lossless-json';
-import { DosError, ErrorCodes, fromSystemError } from '../core/errors.js';
+import { writeFileAtomic } from '../backends/local/local-backend.js';
+import { DosError, ErrorCodes } from '../core/errors.js';
 import { parseHistoryLog, stringifyPythonIndented } from '../legacy/index.js';
 
 /** What `!migrate-legacy` records about one entry (legacy-format.md §3.7 variant 5). */
@@ -40,24 +39,6 @@ export async function recordMigration(path: string, change: MigratedEntry): Prom
   entry.archive_message_id = new LosslessNumber(change.archiveMessageId);
   entry.thread_id = new LosslessNumber(change.threadId);
   if (change.messageIds.length > 0) entry.message_ids = change.messageIds.map((id) => new LosslessNumber(id));
-  await replaceFile(path, stringifyPythonIndented(raw));
-}
-
-/** Writes `text` to `path` through a temporary file and a rename, keeping the file's mode. */
-async function replaceFile(path: string, text: string): Promise<void> {
-  const mode = (await stat(path)).mode & 0o777;
-  const temp = join(dirname(path), `.${basename(path)}.dos-${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temp, 'wx', mode);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => {});
-    throw fromSystemError(err, `updating the history log ${path}`);
-  }
+  // Through a temporary file and a rename, keeping the log's mode.
+  await writeFileAtomic(path, stringifyPythonIndented(raw), (await stat(path)).mode & 0o777);
 }

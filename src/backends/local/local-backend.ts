@@ -169,13 +169,13 @@ export class LocalBackend implements Backend {
   async close(): Promise<void> {}
 }
 
-/** Writes to a temporary sibling, fsyncs, then renames into place. */
-export async function writeFileAtomic(path: string, data: Buffer): Promise<void> {
+/** Writes to a temporary sibling, fsyncs, then renames into place (a crash leaves the old file or the new one). */
+export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o666): Promise<void> {
   const dir = join(path, '..');
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const handle = await open(temp, 'wx');
+    const handle = await open(temp, 'wx', mode);
     try {
       await handle.writeFile(data);
       await handle.sync();
