@@ -218,6 +218,8 @@ export interface Backend {
   /** Shows upload progress where people look (the card); backends may rate-limit or ignore it. */
   showProgress?(archiveId: string, display: ArchiveDisplay): void;
   listRecords(): Promise<Array<{ archiveId: string; data: Buffer }>>;
+  /** Listings read in the last few seconds (shared between callers) are read again next time. */
+  forgetListings?(): void;
   deleteRecord(archiveId: string): Promise<void>;
 
   /** Archives the Python seed made in this backend (Discord only): bot-written cards, newest card per id. */

@@ -141,7 +141,9 @@ export class Store {
     return resumeInterrupted(this.ctx, onProgress);
   }
 
+  /** `dos sync`, `!rebuild-log`: what the backend holds now, not what this process read a moment ago. */
   sync(): Promise<SyncResult> {
+    this.ctx.backend.forgetListings?.();
     return syncFromBackend(this.ctx);
   }
 

@@ -39,12 +39,22 @@ describe('the engine on the Discord backend', () => {
     const deep = await t.store.verify(put.id, true);
     expect(deep.problems).toEqual([]);
 
-    // A second process with an empty index rebuilds everything from the channel.
+    // A second process with an empty index rebuilds everything from the channel, reading the
+    // channel once for both kinds of card (dos records and seed archives) and for its first
+    // put's card: one page (fewer than 100 messages), plus one fetch of the record's message
+    // for a fresh attachment URL.
+    const reads = () => emu.stats.requests('GET /channels/:channel_id/messages');
+    const before = reads();
     const other = await t.fresh();
     expect(other.store.listArchives().map((a) => a.id)).toEqual([put.id]);
+    const small = tempDir();
+    writeTree(small, { 'note.txt': 'one more' });
+    const note = await other.store.put([small]);
+    expect(reads() - before).toBe(2);
     const out2 = join(tempDir(), 'out2');
     await other.store.get(put.id, out2);
     expect(snapshot(out2)).toEqual(snapshot(src));
+    await other.store.remove(note.id);
     await other.store.close();
 
     const gc = await t.store.remove(put.id);

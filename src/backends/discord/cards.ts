@@ -4,7 +4,6 @@ import type { ArchiveDisplay } from '../backend.js';
 import type { APIChannel, APIMessage, DiscordApi } from './api.js';
 import { cardMeta, parseCard, renderCard, RECORD_FILE, type ParsedCard } from './card-format.js';
 import { DiscordCodes, backendError, discordCode } from './errors.js';
-import { allMessages } from './message-fetch.js';
 import { nonceOf } from './uploader.js';
 import type { SeedCardMeta } from '../../legacy/seed-card.js';
 
@@ -29,6 +28,8 @@ export interface CardsOptions {
   progressIntervalMs: number;
   /** Downloads an attachment (record.json) from its payload URL. */
   download: (url: string) => Promise<Buffer>;
+  /** The archive channel's messages, newest first (shared: see channel-snapshot.ts). */
+  channelMessages: () => Promise<APIMessage[]>;
 }
 
 /**
@@ -126,7 +127,7 @@ export class ArchiveCards {
   private async scan(): Promise<Map<string, ParsedCard>> {
     const me = await this.api.me();
     const cards = new Map<string, ParsedCard>();
-    for await (const m of allMessages(this.api, this.o.archiveChannelId)) {
+    for (const m of await this.o.channelMessages()) {
       if (m.author?.id !== me.id) continue; // anyone can post a card-like message; only ours count
       const card = parseCard(m);
       if (!card || cards.has(card.archiveId)) continue;

@@ -17,6 +17,7 @@ import { PackDeleter } from './pack-deleter.js';
 import { listPackAttachments } from './pack-listing.js';
 import { PackUploader } from './uploader.js';
 import { SeedArchives } from './seed-archives.js';
+import { ChannelSnapshot } from './channel-snapshot.js';
 import { SeedUploader } from './seed-upload.js';
 import { removeSeedArchive } from './seed-cleanup.js';
 import { LegacyMigrator } from './legacy-migration.js';
@@ -43,6 +44,7 @@ export class DiscordBackend implements Backend {
   private readonly keyring: KeyringPin;
   private readonly uploader: PackUploader;
   private readonly deleter: PackDeleter;
+  private readonly channel: ChannelSnapshot;
   private readonly seed: SeedArchives;
   private readonly seedUploader: SeedUploader;
   private readonly legacy: LegacyMigrator;
@@ -59,7 +61,9 @@ export class DiscordBackend implements Backend {
     this.urls = new AttachmentUrls(this.api, this.options.urlExpiryMarginMs);
     this.cdn = new CdnReader(this.urls, this.options.retry, this.options.requestTimeoutMs, this.options.wholePackCacheBytes);
     const download = (url: string) => this.download(url);
-    this.cards = new ArchiveCards(this.api, { archiveChannelId: channel, showFileNames: this.options.cardFileNames, progressIntervalMs: this.options.progressIntervalMs, download });
+    this.channel = new ChannelSnapshot(this.api, channel);
+    const channelMessages = () => this.channel.messages();
+    this.cards = new ArchiveCards(this.api, { archiveChannelId: channel, showFileNames: this.options.cardFileNames, progressIntervalMs: this.options.progressIntervalMs, download, channelMessages });
     this.keyring = new KeyringPin(this.api, channel, download);
     this.uploader = new PackUploader(this.api, this.urls, channel, {
       primaryThread: (archiveId) => this.cards.primaryThread(archiveId),
@@ -69,7 +73,7 @@ export class DiscordBackend implements Backend {
       lingerMs: this.options.lingerMs,
     });
     this.deleter = new PackDeleter(this.api, this.urls, channel);
-    this.seed = new SeedArchives(this.api, this.urls, this.cdn, channel);
+    this.seed = new SeedArchives(this.api, this.urls, this.cdn, channelMessages);
     // Seed files keep their own names (manifests refer to them), so they are never re-packed:
     // each must fit the server's attachment limit as it is.
     const attachmentLimit = async () => Math.min(await this.attachmentLimit(), this.refusedLimit ?? Number.POSITIVE_INFINITY);
@@ -198,7 +202,7 @@ export class DiscordBackend implements Backend {
   }
 
   async putRecord(archiveId: string, data: Buffer, display: ArchiveDisplay): Promise<void> {
-    await this.cards.putRecord(archiveId, data, display);
+    await this.changing(this.cards.putRecord(archiveId, data, display));
     const idle = this.uploader.releaseIdleThreads(archiveId);
     // Best effort: an empty thread left behind costs nothing but clutter.
     for (const threadId of idle) await this.api.delete(Routes.channel(threadId), { what: `removing an unused thread of ${archiveId}` }).catch(() => {});
@@ -212,8 +216,12 @@ export class DiscordBackend implements Backend {
     return this.cards.listRecords();
   }
 
+  forgetListings(): void {
+    this.channel.invalidate();
+  }
+
   deleteRecord(archiveId: string): Promise<void> {
-    return this.cards.deleteRecord(archiveId);
+    return this.changing(this.cards.deleteRecord(archiveId));
   }
 
   /** Archives the Python seed made here (seed-archives.ts): bot-written cards only. */
@@ -226,7 +234,7 @@ export class DiscordBackend implements Backend {
   }
 
   removeSeedArchive(cardMessageId: string, threadId: string | null): Promise<void> {
-    return removeSeedArchive(this.api, this.options.archiveChannelId, cardMessageId, threadId);
+    return this.changing(removeSeedArchive(this.api, this.options.archiveChannelId, cardMessageId, threadId));
   }
 
   downloadSeedFiles(threadId: string, dir: string, files: Array<{ name: string; size?: number | null }>, onBytes?: (bytes: number) => void): Promise<SeedDownloadResult> {
@@ -235,16 +243,25 @@ export class DiscordBackend implements Backend {
 
   /** A seed-sliced set posted as a seed archive (seed-upload.ts). */
   uploadSeedArchive(request: SeedUploadRequest): Promise<SeedUploadResult> {
-    return this.seedUploader.upload(request);
+    return this.changing(this.seedUploader.upload(request));
   }
 
   /** Pre-card archives of the seed's log moved into cards and threads (legacy-migration.ts). */
   migrateLegacyArchives(storageChannelId: string, entries: LegacyArchiveEntry[], onEntry: (outcome: LegacyMigrationOutcome) => Promise<void>): Promise<LegacyMigrationOutcome[]> {
-    return this.legacy.migrate(storageChannelId, entries, onEntry);
+    return this.changing(this.legacy.migrate(storageChannelId, entries, onEntry));
   }
 
   async close(): Promise<void> {
     this.api.close();
+  }
+
+  /** Work that changes the archive channel: shared reads of it made before are stale after. */
+  private async changing<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } finally {
+      this.channel.invalidate();
+    }
   }
 
   /** A small attachment of ours (record.json, keyring.json) from its payload URL. */

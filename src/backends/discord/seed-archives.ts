@@ -37,7 +37,8 @@ export class SeedArchives {
     private readonly api: DiscordApi,
     private readonly urls: AttachmentUrls,
     private readonly cdn: CdnReader,
-    private readonly archiveChannelId: string,
+    /** The archive channel's messages, newest first (shared: see channel-snapshot.ts). */
+    private readonly channelMessages: () => Promise<APIMessage[]>,
   ) {}
 
   /**
@@ -50,7 +51,7 @@ export class SeedArchives {
     const me = await this.api.me();
     const decided = new Set<string>();
     const out: SeedArchiveListing[] = [];
-    for await (const m of allMessages(this.api, this.archiveChannelId)) {
+    for (const m of await this.channelMessages()) {
       if (m.author?.id !== me.id) continue;
       const listing = seedListingOf(m);
       if (!listing || decided.has(listing.archiveId)) continue;
