@@ -214,7 +214,7 @@ export interface Backend {
   /** A hint that an upload follows soon: fetch now what it will need (limits, existing cards). */
   warmUp?(): void;
   /** A hint that an upload of about `bytes` into this archive starts now (a backend may get ready for it). */
-  expectUpload?(archiveId: string, bytes: number): void;
+  expectUpload?(archiveId: string, bytes: number, display?: ArchiveDisplay): void;
   /** Shows upload progress where people look (the card); backends may rate-limit or ignore it. */
   showProgress?(archiveId: string, display: ArchiveDisplay): void;
   listRecords(): Promise<Array<{ archiveId: string; data: Buffer }>>;

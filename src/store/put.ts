@@ -62,11 +62,11 @@ function defaultName(inputs: string[]): string {
 /** Uploads the files of a source and publishes them as one generation of an archive. */
 export async function writeArchiveGeneration(ctx: StoreContext, target: PutTarget, source: InputSource, onProgress?: ProgressFn): Promise<PutResult> {
   const { archiveId, lot, name, createdAt } = target;
-  ctx.backend.expectUpload?.(archiveId, source.totalBytes);
-  const writer = new PackWriter(ctx, archiveId, target.jobId, await ctx.backend.limits());
   const totalBytes = source.totalBytes;
   const fileCount = source.entries.filter((e) => e.type === 'file').length;
   const fileNames = source.entries.filter((e) => !e.path.includes('/')).map((e) => (e.type === 'dir' ? `${e.path}/` : e.path));
+  ctx.backend.expectUpload?.(archiveId, totalBytes, { name, lot, createdAt, status: 'uploading', files: fileCount, bytes: totalBytes, storedBytes: 0, packs: 0, fileNames });
+  const writer = new PackWriter(ctx, archiveId, target.jobId, await ctx.backend.limits());
   let doneBytes = 0;
   const contents = await uploadFiles(writer, source, (n) => {
     doneBytes += n;

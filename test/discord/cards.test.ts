@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { isDosError } from '../../src/core/errors.js';
 import { PackTooLargeError } from '../../src/backends/discord/index.js';
 import { parseSeedCard } from '../../src/legacy/seed-card.js';
 import { MiB } from '../emulator/index.js';
 import { TEST_DISPLAY } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
-import { writeTree } from '../helpers/trees.js';
+import { snapshot, writeTree } from '../helpers/trees.js';
 import { backendFor, closeAll, discordStore, emulator } from './helpers.js';
 
 afterEach(closeAll);
@@ -122,5 +124,32 @@ describe('archive cards and the keyring pin', () => {
     const lowered = await backend.limits();
     expect(lowered.maxPackBytes).toBeLessThan(2 * MiB);
     expect((err as PackTooLargeError).maxPackBytes).toBe(lowered.maxPackBytes);
+  });
+
+  it('never takes over a card another machine made for the same archive id', async () => {
+    const emu = await emulator();
+    const t = await discordStore(emu);
+    const other = await t.fresh(); // a second machine, synced while the channel was still empty
+    const mine = tempDir();
+    writeTree(mine, { 'mine.txt': 'from the first machine' });
+    const theirs = tempDir();
+    writeTree(theirs, { 'theirs.txt': 'from the second machine' });
+    const first = await t.store.put([mine]);
+    // A card is looked for in a read of the channel at most a second old (two machines putting
+    // within the same second can still both post a card; each keeps its own, see cards.ts).
+    await new Promise((r) => setTimeout(r, 1100));
+    const err = await other.store.put([theirs]).catch((e: unknown) => e);
+    expect(isDosError(err) && err.code).toBe('EXISTS');
+    expect((err as Error).message).toMatch(new RegExp(`${first.id} is already taken on Discord[\\s\\S]*dos sync`));
+    // The first machine's archive is untouched: a third machine lists and restores it.
+    const third = await t.fresh();
+    expect(third.store.listArchives().map((a) => a.id)).toEqual([first.id]);
+    const out = join(tempDir(), 'out');
+    await third.store.get(first.id, out);
+    expect(snapshot(out)).toEqual(snapshot(mine));
+    // Synced, the second machine puts under the next id.
+    await other.store.sync();
+    const second = await other.store.put([theirs]);
+    expect(second.id).not.toBe(first.id);
   });
 });

@@ -41,7 +41,22 @@ export function seedTimestamp(date: Date): string {
 }
 
 /** The seed's card keys for one of our archives (legacy-format.md §3.2), so the seed still lists it. */
-export function cardMeta(archiveId: string, display: ArchiveDisplay, ctx: CardContext): SeedCardMeta {
+/** Our key in a card's JSON for the archive's creation time (epoch ms). */
+const CREATED_KEY = 'dos_created_at';
+
+/**
+ * Whether an existing card describes the archive created at `createdAt`: by our exact
+ * creation time when the card has it, else by the seed-style local timestamp (cards of
+ * earlier dos versions). A card the seed wrote never matches.
+ */
+export function cardIsOf(meta: SeedCardMeta, createdAt: Date): boolean {
+  const created = meta.extra?.[CREATED_KEY];
+  if (typeof created === 'number') return created === createdAt.getTime();
+  return meta.uploader === 'dos' && meta.timestamp === seedTimestamp(createdAt);
+}
+
+/** `known`: the display is the archive's own (not a placeholder), so its creation time is true. */
+export function cardMeta(archiveId: string, display: ArchiveDisplay, ctx: CardContext, known = true): SeedCardMeta {
   const meta: SeedCardMeta = {
     lot: display.lot,
     archive_id: archiveId,
@@ -55,6 +70,9 @@ export function cardMeta(archiveId: string, display: ArchiveDisplay, ctx: CardCo
     archive_channel_id: ctx.archiveChannelId,
     storage_channel_id: null,
   };
+  // When the archive was made, exactly: tells a card of this archive from another archive that
+  // got the same id elsewhere (two machines putting before either synced).
+  if (known) meta.extra = { [CREATED_KEY]: display.createdAt.getTime() };
   if (ctx.threadId) meta.thread_id = ctx.threadId;
   if (display.status === 'uploading' && display.progress) {
     const { done, total } = display.progress;

@@ -2,7 +2,8 @@ import { Routes } from 'discord-api-types/v10';
 import { lotOf } from '../../core/archive-id.js';
 import type { ArchiveDisplay } from '../backend.js';
 import type { APIChannel, APIMessage, DiscordApi } from './api.js';
-import { cardMeta, parseCard, renderCard, RECORD_FILE, type ParsedCard } from './card-format.js';
+import { DosError, ErrorCodes } from '../../core/errors.js';
+import { cardIsOf, cardMeta, parseCard, renderCard, RECORD_FILE, type ParsedCard } from './card-format.js';
 import { DiscordCodes, backendError, discordCode } from './errors.js';
 import { nonceOf } from './uploader.js';
 import type { SeedCardMeta } from '../../legacy/seed-card.js';
@@ -20,6 +21,8 @@ interface CardState {
   progressTimer: NodeJS.Timeout | null;
   /** The record was published or deleted: no more progress edits. */
   final: boolean;
+  /** The card was found in the channel (not posted by this process): its metadata, to check it is this archive's. */
+  found: SeedCardMeta | null;
 }
 
 export interface CardsOptions {
@@ -28,8 +31,8 @@ export interface CardsOptions {
   progressIntervalMs: number;
   /** Downloads an attachment (record.json) from its payload URL. */
   download: (url: string) => Promise<Buffer>;
-  /** The archive channel's messages, newest first (shared: see channel-snapshot.ts). */
-  channelMessages: () => Promise<APIMessage[]>;
+  /** The archive channel's messages, newest first, read at most `maxAgeMs` ago (shared: see channel-snapshot.ts). */
+  channelMessages: (maxAgeMs?: number) => Promise<APIMessage[]>;
 }
 
 /**
@@ -38,17 +41,18 @@ export interface CardsOptions {
  * "uploading", before the first pack is posted; `putRecord` publishes the record when every
  * pack is up (upload first, commit after). Only cards written by the bot itself count.
  */
+/** How old a read of the channel may be when looking for an existing card before making one. */
+const FIND_MAX_AGE_MS = 1000;
+
 export class ArchiveCards {
   private readonly states = new Map<string, CardState>();
-  /** The channel is scanned once per process for cards made elsewhere; ours are added as made. */
-  private scanned: Promise<void> | null = null;
 
   constructor(private readonly api: DiscordApi, private readonly o: CardsOptions) {}
 
   private state(archiveId: string): CardState {
     let s = this.states.get(archiveId);
     if (!s) {
-      s = { archiveId, messageId: null, threadId: null, creating: null, display: null, editing: Promise.resolve(), lastEditAt: 0, progressTimer: null, final: false };
+      s = { archiveId, messageId: null, threadId: null, creating: null, display: null, editing: Promise.resolve(), lastEditAt: 0, progressTimer: null, final: false, found: null };
       this.states.set(archiveId, s);
     }
     return s;
@@ -60,6 +64,12 @@ export class ArchiveCards {
     await this.ensureCard(s);
     if (!s.threadId) await this.ensureThread(s);
     return s.threadId!;
+  }
+
+  /** What the archive is, before its first pack (the card then shows it, and a card found with its id is checked against it). */
+  introduce(archiveId: string, display: ArchiveDisplay): void {
+    const s = this.state(archiveId);
+    s.display ??= display;
   }
 
   /** Shows upload progress on the card, at most once per progressIntervalMs (the seed's 1.2 s). */
@@ -124,10 +134,10 @@ export class ArchiveCards {
   }
 
   /** Archive id → newest bot-authored card, reading the whole channel (100 messages per call). */
-  private async scan(): Promise<Map<string, ParsedCard>> {
+  private async scan(maxAgeMs?: number): Promise<Map<string, ParsedCard>> {
     const me = await this.api.me();
     const cards = new Map<string, ParsedCard>();
-    for (const m of await this.o.channelMessages()) {
+    for (const m of await this.o.channelMessages(maxAgeMs)) {
       if (m.author?.id !== me.id) continue; // anyone can post a card-like message; only ours count
       const card = parseCard(m);
       if (!card || cards.has(card.archiveId)) continue;
@@ -138,27 +148,25 @@ export class ArchiveCards {
       if (!s.messageId) {
         s.messageId = card.messageId;
         s.threadId = card.threadId;
+        s.found = card.meta;
       }
     }
     return cards;
   }
 
+  /**
+   * Looks for a card made elsewhere (an interrupted earlier upload of this archive, or another
+   * machine's archive with the same id) in a read of the channel at most a few seconds old:
+   * a card is about to be made, and a stale read would miss one made meanwhile.
+   */
   private async find(s: CardState): Promise<void> {
     if (s.messageId) return;
-    await this.scanOnce();
+    await this.scan(FIND_MAX_AGE_MS);
   }
 
   /** Reads the channel's cards now, so the first card of an upload need not wait for it. */
   warmUp(): void {
-    this.scanOnce().catch(() => {}); // a failed scan is retried (and reported) by the first card
-  }
-
-  private scanOnce(): Promise<void> {
-    this.scanned ??= this.scan().then(() => {}, (err) => {
-      this.scanned = null;
-      throw err;
-    });
-    return this.scanned;
+    this.scan(FIND_MAX_AGE_MS).catch(() => {}); // a failed scan is retried (and reported) by the first card
   }
 
   private finish(s: CardState): void {
@@ -174,14 +182,24 @@ export class ArchiveCards {
   }
 
   private async ensureCard(s: CardState): Promise<void> {
-    if (s.messageId) return;
+    if (!s.messageId) await this.makeCard(s);
+    // A card found in the channel is taken over only if it is this archive's (an interrupted
+    // earlier upload of it), never another archive's that got the same id elsewhere.
+    if (s.found && s.display && !cardIsOf(s.found, s.display.createdAt)) {
+      throw new DosError(ErrorCodes.EXISTS, `archive id ${s.archiveId} is already taken on Discord by another archive (made on another machine since this one last synced?): run dos sync, then put again`, { archive: s.archiveId });
+    }
+  }
+
+  private async makeCard(s: CardState): Promise<void> {
     s.creating ??= (async () => {
       await this.find(s);
       if (s.messageId) return;
       const display = s.display ?? placeholderDisplay(s.archiveId);
-      const rendered = renderCard(cardMeta(s.archiveId, { ...display, status: s.final ? display.status : 'uploading' }, this.context(s)), null);
+      const rendered = renderCard(cardMeta(s.archiveId, { ...display, status: s.final ? display.status : 'uploading' }, this.context(s), s.display !== null), null);
       const m = await this.api.post<APIMessage>(Routes.channelMessages(this.o.archiveChannelId), {
-        body: { content: rendered.content, embeds: [rendered.embed], nonce: nonceOf([`card ${this.o.archiveChannelId} ${s.archiveId}`]), enforce_nonce: true },
+        // The creation time is in the nonce: a retry is recognised as the same card, but another
+        // machine's archive with the same id is not (Discord would return its card instead).
+        body: { content: rendered.content, embeds: [rendered.embed], nonce: nonceOf([`card ${this.o.archiveChannelId} ${s.archiveId} ${display.createdAt.getTime()}`]), enforce_nonce: true },
         what: `posting the card of ${s.archiveId}`,
       });
       s.messageId = m.id;

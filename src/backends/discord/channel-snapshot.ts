@@ -15,9 +15,9 @@ export class ChannelSnapshot {
 
   constructor(private readonly api: DiscordApi, private readonly channelId: string) {}
 
-  /** Every message of the channel, newest first. */
-  messages(): Promise<APIMessage[]> {
-    if (this.current && Date.now() - this.current.at < SNAPSHOT_TTL_MS) return this.current.messages;
+  /** Every message of the channel, newest first, from a read at most `maxAgeMs` old. */
+  messages(maxAgeMs = SNAPSHOT_TTL_MS): Promise<APIMessage[]> {
+    if (this.current && Date.now() - this.current.at < Math.min(maxAgeMs, SNAPSHOT_TTL_MS)) return this.current.messages;
     const messages = (async () => {
       const out: APIMessage[] = [];
       for await (const m of allMessages(this.api, this.channelId)) out.push(m);

@@ -62,7 +62,7 @@ export class DiscordBackend implements Backend {
     this.cdn = new CdnReader(this.urls, this.options.retry, this.options.requestTimeoutMs, this.options.wholePackCacheBytes);
     const download = (url: string) => this.download(url);
     this.channel = new ChannelSnapshot(this.api, channel);
-    const channelMessages = () => this.channel.messages();
+    const channelMessages = (maxAgeMs?: number) => this.channel.messages(maxAgeMs);
     this.cards = new ArchiveCards(this.api, { archiveChannelId: channel, showFileNames: this.options.cardFileNames, progressIntervalMs: this.options.progressIntervalMs, download, channelMessages });
     this.keyring = new KeyringPin(this.api, channel, download);
     this.uploader = new PackUploader(this.api, this.urls, channel, {
@@ -194,7 +194,8 @@ export class DiscordBackend implements Backend {
   }
 
   /** Opens the card and the threads an upload of about `bytes` will use, ahead of its first pack. */
-  expectUpload(archiveId: string, bytes: number): void {
+  expectUpload(archiveId: string, bytes: number, display?: ArchiveDisplay): void {
+    if (display) this.cards.introduce(archiveId, display);
     void this.limits().then(({ maxPackBytes }) => {
       const messages = Math.ceil(bytes / (maxPackBytes * this.packsPerMessage(maxPackBytes)));
       this.uploader.prepare(archiveId, messages);
