@@ -46,13 +46,13 @@ const CREATED_KEY = 'dos_created_at';
 
 /**
  * Whether an existing card describes the archive created at `createdAt`: by our exact
- * creation time when the card has it, else by the seed-style local timestamp (cards of
- * earlier dos versions). A card the seed wrote never matches.
+ * creation time when the card has it. A dos card without it (written before it existed) is
+ * given the benefit of the doubt, as before; a card the seed wrote never matches.
  */
 export function cardIsOf(meta: SeedCardMeta, createdAt: Date): boolean {
   const created = meta.extra?.[CREATED_KEY];
   if (typeof created === 'number') return created === createdAt.getTime();
-  return meta.uploader === 'dos' && meta.timestamp === seedTimestamp(createdAt);
+  return meta.uploader === 'dos';
 }
 
 /** `known`: the display is the archive's own (not a placeholder), so its creation time is true. */
