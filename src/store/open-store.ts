@@ -40,7 +40,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const index = new StoreIndex(options.indexPath);
   try {
     const cached = index.getMeta(KEYRING_COPY);
-    const early = cached === undefined ? null : unlockKeyring(parseKeyringRecord(cached), options.userKey).catch(() => null);
+    // A damaged copy only loses the head start: the backend's keyring decides.
+    const early = cached === undefined ? null : Promise.resolve().then(() => unlockKeyring(parseKeyringRecord(cached), options.userKey)).catch(() => null);
     const backend = await options.backend;
     const existing = await backend.readKeyring();
     let keys: KeySet;

@@ -10,6 +10,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { sealManifest } from '../../src/store/manifest-io.js';
 import { PackWriter } from '../../src/store/pack-writer.js';
 import { parseKeyringRecord, rewrapKeyring } from '../../src/core/keyring.js';
+import { StoreIndex } from '../../src/index/store-index.js';
 import { FAST_SCRYPT, makeTestStore, TEST_DISPLAY, TEST_KEY } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
 import { noise, snapshot, writeTree } from '../helpers/trees.js';
@@ -47,6 +48,9 @@ describe('keys', () => {
     const reopened = await t.reopen('the new passphrase');
     expect(reopened.listArchives()).toEqual([]);
     await expectCode(t.reopen(), 'WRONG_KEY');
+    // A damaged copy in the index costs only the head start.
+    new StoreIndex(t.indexPath).setMeta('keyringRecord', '{ not json');
+    expect((await t.reopen('the new passphrase')).listArchives()).toEqual([]);
   });
 
   it('a missing USER_KEY on an encrypted store is an error', async () => {
