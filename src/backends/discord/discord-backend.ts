@@ -49,6 +49,7 @@ export class DiscordBackend implements Backend {
   private readonly seedUploader: SeedUploader;
   private readonly legacy: LegacyMigrator;
   private tier: { attachmentLimit: number; at: number } | null = null;
+  private tierLookup: Promise<number> | null = null;
   /** Learned from a 413 on a single pack: the server allows less than its tier says. */
   private refusedLimit: number | null = null;
 
@@ -78,7 +79,7 @@ export class DiscordBackend implements Backend {
     // each must fit the server's attachment limit as it is.
     const attachmentLimit = async () => Math.min(await this.attachmentLimit(), this.refusedLimit ?? Number.POSITIVE_INFINITY);
     this.seedUploader = new SeedUploader(this.api, { archiveChannelId: channel, progressIntervalMs: this.options.progressIntervalMs, showFileNames: this.options.cardFileNames, attachmentLimit });
-    this.legacy = new LegacyMigrator(this.api, this.urls, this.cdn, { archiveChannelId: channel, attachmentLimit });
+    this.legacy = new LegacyMigrator(this.api, this.urls, this.cdn, { archiveChannelId: channel, attachmentLimit, channelMessages });
   }
 
   async limits(): Promise<BackendLimits> {
@@ -93,8 +94,16 @@ export class DiscordBackend implements Backend {
   }
 
   /** The attachment limit by the guild's boost tier (tier 2: 50 MiB, tier 3: 100 MiB). */
-  private async attachmentLimit(): Promise<number> {
-    if (this.tier && Date.now() - this.tier.at < TIER_TTL_MS) return this.tier.attachmentLimit;
+  private attachmentLimit(): Promise<number> {
+    if (this.tier && Date.now() - this.tier.at < TIER_TTL_MS) return Promise.resolve(this.tier.attachmentLimit);
+    // warmUp, expectUpload and the pack writer ask at once at the start of a put: one lookup serves them.
+    this.tierLookup ??= this.lookUpAttachmentLimit().finally(() => {
+      this.tierLookup = null;
+    });
+    return this.tierLookup;
+  }
+
+  private async lookUpAttachmentLimit(): Promise<number> {
     let limit: number = ATTACHMENT_LIMIT_BY_TIER[0];
     try {
       const channel = await this.api.get<APIChannel & { guild_id?: string }>(Routes.channel(this.options.archiveChannelId), { what: 'reading the archive channel' });

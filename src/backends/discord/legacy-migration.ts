@@ -7,7 +7,7 @@ import type { APIMessage, DiscordApi } from './api.js';
 import { ChannelGoneError, batchesOf, botThreadFiles, fileKey, postFiles, type NamedFile, type ThreadFile } from './attachment-post.js';
 import type { CdnReader } from './cdn-reader.js';
 import { compareSnowflakes } from './locator.js';
-import { allMessages, fetchMessages } from './message-fetch.js';
+import { fetchMessages } from './message-fetch.js';
 import { SeedCardWriter, editableMeta, listingOf } from './seed-card-post.js';
 import type { AttachmentUrls } from './url-cache.js';
 
@@ -16,6 +16,8 @@ const CARD_MESSAGE_IDS = 150;
 export interface LegacyMigratorOptions {
   archiveChannelId: string;
   attachmentLimit(): Promise<number>;
+  /** The archive channel's messages, newest first, read at most `maxAgeMs` ago (channel-snapshot.ts). */
+  channelMessages(maxAgeMs?: number): Promise<APIMessage[]>;
 }
 
 /** An attachment of an old storage-channel message, to be copied. */
@@ -76,7 +78,8 @@ export class LegacyMigrator {
   private async existingCards(): Promise<Map<string, ExistingCard>> {
     const me = await this.api.me();
     const cards = new Map<string, ExistingCard>();
-    for await (const m of allMessages(this.api, this.o.archiveChannelId)) {
+    // Read now, not a shared earlier read: a migration must see every card there is.
+    for (const m of await this.o.channelMessages(0)) {
       if (m.author?.id !== me.id) continue;
       const meta = editableMeta(m);
       const id = normalizeArchiveId(meta?.archive_id ?? '');
