@@ -26,7 +26,8 @@ export interface SeedFilesOptions {
  * served from there. Later mounts find it there and start at once.
  */
 export class SeedFiles {
-  private readonly trees = new Map<string, Map<string, EntryRow>>();
+  /** Per archive: entries by path, and each folder's children (readdir must not scan them all). */
+  private readonly trees = new Map<string, { byPath: Map<string, EntryRow>; children: Map<string, EntryRow[]> }>();
   private readonly loading = new Map<string, Promise<void>>();
   private readonly restoring = new Map<string, Promise<string>>();
 
@@ -41,9 +42,17 @@ export class SeedFiles {
     let loading = this.loading.get(archive.id);
     if (!loading) {
       loading = listSeedTree(this.ctx, archive, '', true).then((entries) => {
-        const tree = new Map<string, EntryRow>();
-        for (const e of entries) tree.set(e.path, { ...e, mode: e.type === 'dir' ? SEED_DIR_MODE : SEED_FILE_MODE });
-        this.trees.set(archive.id, tree);
+        const byPath = new Map<string, EntryRow>();
+        const children = new Map<string, EntryRow[]>();
+        for (const e of entries) {
+          const entry = { ...e, mode: e.type === 'dir' ? SEED_DIR_MODE : SEED_FILE_MODE };
+          byPath.set(e.path, entry);
+          const parent = parentOf(e.path);
+          const siblings = children.get(parent);
+          if (siblings) siblings.push(entry);
+          else children.set(parent, [entry]);
+        }
+        this.trees.set(archive.id, { byPath, children });
       });
       // A failure (network, damaged manifest) is reported to this caller; the next one tries again.
       loading.catch(() => this.loading.delete(archive.id));
@@ -56,8 +65,8 @@ export class SeedFiles {
   treeOf(archiveId: string): CommittedTree {
     const tree = () => this.trees.get(archiveId);
     return {
-      entry: (path) => tree()?.get(path),
-      children: (path) => [...(tree()?.values() ?? [])].filter((e) => e.path !== path && parentOf(e.path) === path),
+      entry: (path) => tree()?.byPath.get(path),
+      children: (path) => tree()?.children.get(path) ?? [],
       root: () => ({ mode: SEED_DIR_MODE, mtimeMs: this.ctx.index.getArchive(archiveId)?.updatedAt ?? 0 }),
     };
   }
