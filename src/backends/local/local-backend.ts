@@ -18,6 +18,8 @@ import type { ArchiveDisplay, Backend, BackendLimits, ByteRange, PackStat, PackU
 export class LocalBackend implements Backend {
   readonly kind = 'local' as const;
   readonly description: string;
+  /** readPack allocates a new buffer per call and keeps nothing. */
+  readonly readsAreFresh = true;
 
   constructor(readonly root: string, private readonly maxPackBytes = DEFAULT_MAX_PACK_BYTES) {
     this.description = `local store at ${root}`;

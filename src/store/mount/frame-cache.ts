@@ -176,7 +176,8 @@ export class FrameCache {
       const frames = run.frames.map((f) => ({ id: f.id, start: f.offset - run.offset, storedLength: f.storedLength, plainLength: f.plainLength }));
       // Kept aside for the disk cache, which takes them once they authenticated.
       const forDisk = this.disk ? frames.map((f) => Buffer.from(bytes.subarray(f.start, f.start + f.storedLength))) : null;
-      const opened = this.opener.open(bytes, frames);
+      // Fresh memory moves to the opening thread; anything else is copied first.
+      const opened = this.opener.open(bytes, frames, this.source.backend.readsAreFresh === true);
       await Promise.all(run.frames.map(async (f, i) => {
         const m = byFrame.get(f)!;
         try {
