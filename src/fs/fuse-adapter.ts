@@ -1,6 +1,7 @@
 import { constants as osConstants } from 'node:os';
 import type { FuseOps, FuseStat } from 'fuse-native';
 import { errnoNameOf } from '../store/mount/fs-error.js';
+import { requestedMtime } from './fuse-times.js';
 import type { Attr, MountSession } from '../store/mount/session.js';
 
 const S_IFDIR = 0o040000;
@@ -28,7 +29,7 @@ function toStat(a: Attr, uid: number, gid: number): FuseStat {
  * negative errno. Write buffers are only used until the op answers (the session writes them
  * to the staging file before it resolves), as fuse-native reuses them afterwards.
  */
-export function fuseOps(session: MountSession, log: (line: string) => void): FuseOps {
+export function fuseOps(session: MountSession, log: (line: string) => void, timesFixed: boolean): FuseOps {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
 
@@ -88,8 +89,7 @@ export function fuseOps(session: MountSession, log: (line: string) => void): Fus
     unlink: (path, cb) => run('unlink', path, cb, () => session.unlink(path)),
     rename: (from, to, cb) => run('rename', from, cb, () => session.rename(from, to)),
     chmod: (path, mode, cb) => run('chmod', path, cb, () => session.setAttr(path, { mode })),
-    // fuse-native 2.2.6 passes the access time as both arguments (see native-notes/fuse.md).
-    utimens: (path, _atime, mtime, cb) => run('utimens', path, cb, () => session.setAttr(path, { mtimeMs: mtime })),
+    utimens: (path, atime, mtime, cb) => run('utimens', path, cb, () => session.setAttr(path, { mtimeMs: requestedMtime(atime, mtime, timesFixed) })),
     chown: (_path, _uid, _gid, cb) => cb(0),
     mknod: (_path, _mode, _dev, cb) => cb(-osConstants.errno.ENOTSUP),
     symlink: (_src, _dest, cb) => cb(-osConstants.errno.ENOTSUP),

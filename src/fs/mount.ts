@@ -6,6 +6,7 @@ import Fuse from 'fuse-native';
 import { DosError, ErrorCodes } from '../core/errors.js';
 import type { MountSession } from '../store/mount/session.js';
 import { fuseOps } from './fuse-adapter.js';
+import { fuseTimesFixed } from './fuse-times.js';
 
 export interface MountedFs {
   mountpoint: string;
@@ -72,7 +73,9 @@ export function prepareMountpoint(dir: string, liveMountHere: boolean): { recove
 export function mountFilesystem(session: MountSession, mountpoint: string, log: (line: string) => void): Promise<MountedFs> {
   const dir = resolve(mountpoint);
   const slow = 120_000;
-  const fuse = new Fuse(dir, fuseOps(session, log), {
+  const timesFixed = fuseTimesFixed();
+  if (!timesFixed) log('fuse-native was not rebuilt with dos\'s utimens fix (run ./scripts/setup.sh): modification times set through the mount (cp -p, rsync -t, tar) take the access time instead');
+  const fuse = new Fuse(dir, fuseOps(session, log, timesFixed), {
     // fuse-native has no option for these; it joins options with commas (DESIGN.md §9).
     fsname: 'dos,big_writes,use_ino',
     autoCache: true,

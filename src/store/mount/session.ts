@@ -54,7 +54,6 @@ export interface Attr {
 const O_ACCMODE = 3;
 /** How long a path truncate keeps the file open for the open that usually follows it. */
 const TRUNCATE_LINGER_MS = 250;
-const UTIME_SPECIAL_MS = 2000; // fuse-native turns UTIME_NOW / UTIME_OMIT into about 1073 ms
 
 /**
  * The store side of `dos mount`: paths in, store calls out. The FUSE adapter (src/fs) maps
@@ -362,8 +361,7 @@ export class MountSession {
     if (!node) throw new FsError('ENOENT');
     if (t.path === '') return; // the archive's root has no entry of its own
     const mode = attrs.mode === undefined ? undefined : attrs.mode & 0o7777;
-    let mtimeMs = attrs.mtimeMs;
-    if (mtimeMs !== undefined && mtimeMs < UTIME_SPECIAL_MS) mtimeMs = Date.now();
+    const mtimeMs = attrs.mtimeMs;
     const open = this.files.of(node);
     if (open) {
       if (mode !== undefined) open.file.mode = mode;
