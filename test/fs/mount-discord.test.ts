@@ -94,4 +94,33 @@ describe.skipIf(!hasFuse)('dos mount on the Discord backend (emulator)', () => {
     const verify = await dos(['verify', 'trip', '--deep']);
     expect(verify.code, verify.stderr).toBe(0);
   }, 180_000);
+
+  it('restored seed archives stay within DOS_SEED_CACHE_MB: the least recently read one goes, and reads again by restoring it', async () => {
+    const emu = await emulator();
+    const rest = botRest(emu);
+    await postFixture(emu, rest, '#271126-07', 7);
+    await postFixture(emu, rest, '#271126-08', 8);
+    const expected = await readFixtureExpectation('legacy-v3.1');
+    // A bound of 0 keeps only the archive being read.
+    const { home, mount } = makeHome({ ...emu.env(), USER_KEY: expected.user_key, DOS_SEED_CACHE_MB: '0' });
+    const m = await mount();
+    const [first, second] = (await readdir(m.dir)).sort();
+    const readAll = async (folder: string) => {
+      for (const [name, e] of Object.entries(expected.files)) {
+        expect(createHash('sha256').update(await readFile(m.path(folder!, name))).digest('hex'), `${folder}/${name}`).toBe(e.sha256);
+      }
+    };
+    const restored = async () => (await readdir(join(home, 'cache', 'seed'))).filter((n) => n.endsWith('.restored')).sort();
+
+    await readAll(first!);
+    expect(await restored()).toHaveLength(1);
+    const firstMarker = (await restored())[0];
+    await readAll(second!);
+    expect(await restored()).toHaveLength(1);
+    expect((await restored())[0]).not.toBe(firstMarker);
+    await readAll(first!); // dropped meanwhile: restored again, byte-exact
+    expect(await restored()).toEqual([firstMarker]);
+    expect(m.output).toMatch(/seed cache: dropped #271126-0[78]/);
+    await m.stop();
+  }, 180_000);
 });

@@ -5,7 +5,7 @@ import { DosError, ErrorCodes } from '../../core/errors.js';
 import { mountFilesystem, prepareMountpoint } from '../../fs/mount.js';
 import { countingBackend } from '../../store/mount/counting-backend.js';
 import { removeMountInfo, runningMounts, writeMountInfo, type MountInfo } from '../../store/mount/runtime.js';
-import { MountSession } from '../../store/mount/session.js';
+import { DEFAULT_SEED_CACHE_BYTES, MountSession } from '../../store/mount/session.js';
 import { botSettings, startBot, type RunningBot } from '../bot-runner.js';
 import type { Config } from '../config.js';
 import { notice, openConfiguredStore, stagingDirOf } from '../open.js';
@@ -54,6 +54,7 @@ export function registerMount(program: Command, config: () => Config): void {
         onCommitted: () => publishNow(),
         // Seed archives are restored whole on first read (their chunks allow nothing else).
         seedCacheDir: join(cfg.home, 'cache', 'seed'),
+        seedCacheBytes: megabytes('DOS_SEED_CACHE_MB', DEFAULT_SEED_CACHE_BYTES),
         userKey: cfg.userKey,
       });
       const { resumed } = session.start();

@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import type { ArchiveRow, EntryRow } from '../../index/store-index.js';
 import type { StoreContext } from '../context.js';
 import { getSeedArchive, listSeedTree } from '../seed-archives.js';
 import type { CommittedTree } from './overlay.js';
+import { SeedCache } from './seed-cache.js';
 
 /** Read-only, as the whole archive is in dos: folders r-x, files r--. */
 const SEED_DIR_MODE = 0o555;
@@ -14,6 +14,9 @@ const SEED_FILE_MODE = 0o444;
 export interface SeedFilesOptions {
   /** Where whole seed archives are restored on first read (DOS_HOME/cache/seed). */
   cacheDir: string;
+  /** The bound of that folder (DOS_SEED_CACHE_MB): least recently read archives go first. */
+  cacheBytes: number;
+  log?: (line: string) => void;
   /** The seed's USER_KEY: its chunks are encrypted with the passphrase itself (PBKDF2 per chunk). */
   userKey?: string;
 }
@@ -30,8 +33,11 @@ export class SeedFiles {
   private readonly trees = new Map<string, { byPath: Map<string, EntryRow>; children: Map<string, EntryRow[]> }>();
   private readonly loading = new Map<string, Promise<void>>();
   private readonly restoring = new Map<string, Promise<string>>();
+  private readonly cache: SeedCache;
 
-  constructor(private readonly ctx: StoreContext, private readonly options: SeedFilesOptions) {}
+  constructor(private readonly ctx: StoreContext, private readonly options: SeedFilesOptions) {
+    this.cache = new SeedCache(options.cacheDir, options.cacheBytes, options.log);
+  }
 
   isLoaded(archiveId: string): boolean {
     return this.trees.has(archiveId);
@@ -71,29 +77,47 @@ export class SeedFiles {
     };
   }
 
-  /** The local copy of one of the archive's files, restoring the whole archive on first use. */
-  async localFile(archive: ArchiveRow, path: string): Promise<string> {
+  /**
+   * One of the archive's files, open for reading from the restored copy (the whole archive is
+   * restored on first use). An archive dropped from the cache meanwhile (by this mount or
+   * another one sharing DOS_HOME) is restored again.
+   */
+  async open(archive: ArchiveRow, path: string): Promise<FileHandle> {
+    for (let attempt = 0; ; attempt++) {
+      const dir = await this.restored(archive);
+      try {
+        const handle = await open(join(dir, path), 'r');
+        this.cache.touch(archive.id);
+        return handle;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        if (attempt > 0 || this.cache.isRestored(archive.id)) {
+          throw new DosError(ErrorCodes.MISSING, `${archive.id}: ${path} is not in the restored archive`, { archive: archive.id, path });
+        }
+      }
+    }
+  }
+
+  /** The archive's restored folder; concurrent callers share one restore. */
+  private restored(archive: ArchiveRow): Promise<string> {
+    // Seed archives never change: a restore that finished once is good for every later mount.
+    if (this.cache.isRestored(archive.id)) return Promise.resolve(this.cache.folderOf(archive.id));
     let restoring = this.restoring.get(archive.id);
     if (!restoring) {
       restoring = this.restore(archive);
-      restoring.catch(() => this.restoring.delete(archive.id));
+      const forget = () => this.restoring.delete(archive.id);
+      restoring.then(forget, forget);
       this.restoring.set(archive.id, restoring);
     }
-    const file = join(await restoring, path);
-    if (!existsSync(file)) throw new DosError(ErrorCodes.MISSING, `${archive.id}: ${path} is not in the restored archive`, { archive: archive.id, path });
-    return file;
+    return restoring;
   }
 
   private async restore(archive: ArchiveRow): Promise<string> {
     if (!this.options.userKey) throw new DosError(ErrorCodes.KEY_REQUIRED, `${archive.id} is a seed archive: reading it needs USER_KEY (its chunks are encrypted with the passphrase itself)`, { archive: archive.id });
-    // The id is normalised (#DDMMYY-NN): safe as a folder name.
-    const dir = join(this.options.cacheDir, archive.id);
-    // Seed archives never change: a restore that finished once is good for every later mount.
-    const done = join(this.options.cacheDir, `${archive.id}.restored`);
-    if (existsSync(done)) return dir;
+    const dir = this.cache.folderOf(archive.id);
     // Identical files already there are kept, so a restore interrupted by an unmount resumes.
-    await getSeedArchive(this.ctx, archive, '', dir, { userKey: this.options.userKey, workDir: join(this.options.cacheDir, '.downloads') });
-    await writeFile(done, `${new Date().toISOString()}\n`);
+    await getSeedArchive(this.ctx, archive, '', dir, { userKey: this.options.userKey, workDir: join(this.cache.dir, '.downloads') });
+    await this.cache.markRestored(archive.id);
     return dir;
   }
 }

@@ -37,8 +37,10 @@ export interface MountSessionOptions {
   log: (line: string) => void;
   /** A batch of changes was committed (or refused): for publishing fresh status at once. */
   onCommitted?: () => void;
-  /** Where seed archives are restored on first read (default: none, and their files cannot be read). */
+  /** Where seed archives are restored on first read (default: DOS_HOME/cache/seed beside staging). */
   seedCacheDir?: string;
+  /** Bound of that folder in bytes (default 4 GiB); the archive being read always stays. */
+  seedCacheBytes?: number;
   /** USER_KEY, which seed archives' chunks are encrypted with. */
   userKey?: string;
 }
@@ -54,6 +56,8 @@ export interface Attr {
 const O_ACCMODE = 3;
 /** How long a path truncate keeps the file open for the open that usually follows it. */
 const TRUNCATE_LINGER_MS = 250;
+/** Restored seed archives kept on disk, unless DOS_SEED_CACHE_MB says otherwise. */
+export const DEFAULT_SEED_CACHE_BYTES = 4096 * 1024 * 1024;
 
 /**
  * The store side of `dos mount`: paths in, store calls out. The FUSE adapter (src/fs) maps
@@ -87,7 +91,12 @@ export class MountSession {
       enqueue: (view, change, staging, size) => this.worker.enqueue(view, change, staging, size),
       rebuild: (view) => this.views.rebuild(view),
     });
-    this.seeds = new SeedFiles(ctx, { cacheDir: options.seedCacheDir ?? join(options.stagingDir, '..', 'cache', 'seed'), userKey: options.userKey });
+    this.seeds = new SeedFiles(ctx, {
+      cacheDir: options.seedCacheDir ?? join(options.stagingDir, '..', 'cache', 'seed'),
+      cacheBytes: options.seedCacheBytes ?? DEFAULT_SEED_CACHE_BYTES,
+      userKey: options.userKey,
+      log: options.log,
+    });
     this.views = new ArchiveViews(ctx.index, (view) => this.files.layOver(view), (id) => this.seeds.treeOf(id));
     this.paths = new MountPaths(ctx.index, this.views, this.local);
     this.worker = new UploadWorker(ctx, new MountQueue(ctx.index.db), this.views, this.files, this.staging, options);
@@ -168,7 +177,7 @@ export class MountSession {
         throw err;
       }
     }
-    if (isSeed(t.archive)) return this.handles.add({ kind: 'fd', fh: await open(await this.seeds.localFile(t.archive, t.path), 'r'), writable: false });
+    if (isSeed(t.archive)) return this.handles.add({ kind: 'fd', fh: await this.seeds.open(t.archive, t.path), writable: false });
     return this.handles.add({ kind: 'reader', reader: this.reader(t.archive.id, node.entry!) });
   }
 
