@@ -1,4 +1,4 @@
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, platform } from 'node:os';
 import type { FuseOps, FuseStat } from 'fuse-native';
 import { errnoNameOf } from '../store/mount/fs-error.js';
 import { requestedMtime } from './fuse-times.js';
@@ -96,7 +96,10 @@ export function fuseOps(session: MountSession, log: (line: string) => void, time
     link: (_src, _dest, cb) => cb(-osConstants.errno.ENOTSUP),
     // Finder's com.apple.* attributes are accepted and forgotten; nothing else is stored.
     setxattr: (_path, name, _value, _position, _flags, cb) => cb(name.startsWith('com.apple.') ? 0 : -osConstants.errno.ENOTSUP),
-    getxattr: (_path, _name, _position, cb) => cb(0, null),
+    // Linux asks for security.capability before every write (4096 extra round trips for a
+    // 512 MiB cp, halving its speed) until a getxattr answers ENOSYS, which the kernel then
+    // remembers for the whole mount. macOS keeps the old answer (nothing stored) for Finder.
+    getxattr: (_path, _name, _position, cb) => (platform() === 'linux' ? cb(-osConstants.errno.ENOSYS) : cb(0, null)),
     listxattr: (_path, cb) => cb(0, []),
     removexattr: (_path, name, cb) => cb(name.startsWith('com.apple.') ? 0 : -(osConstants.errno.ENODATA ?? 61)),
   };
