@@ -17,6 +17,11 @@ export interface Working {
   refs: number;
   dirty: boolean;
   queued: boolean;
+  /** Written since the last background datasync started (see write). */
+  unsyncedBytes: number;
+  /** A datasync started while the file is still being written, and what it failed with. */
+  earlySync: Promise<void> | null;
+  earlySyncError: unknown;
 }
 
 export interface WorkingHooks {
@@ -30,6 +35,8 @@ export interface WorkingHooks {
 
 /** Bytes copied per step when a committed file becomes a working copy. */
 const COPY_CHUNK = 4 * 1024 * 1024;
+/** A file being written is flushed to disk in the background every this many bytes. */
+const EARLY_SYNC_BYTES = 32 * 1024 * 1024;
 
 /**
  * The write path: one working copy (a staging file) per file open for writing, shared by its
@@ -90,7 +97,7 @@ export class WorkingFiles {
         await this.materialize(view.id, node.entry, staging, keep);
       }
       const fh = await open(staging, keep > 0 ? 'r+' : 'w+', 0o600);
-      const w: Working = { view, path, file: { staging, size: keep, mode: node.mode, mtimeMs: node.mtimeMs }, fh, refs: 0, dirty: false, queued: false };
+      const w: Working = { view, path, file: { staging, size: keep, mode: node.mode, mtimeMs: node.mtimeMs }, fh, refs: 0, dirty: false, queued: false, unsyncedBytes: 0, earlySync: null, earlySyncError: null };
       this.working.set(staging, w);
       view.overlay.setFile(path, w.file);
       return w;
@@ -133,14 +140,39 @@ export class WorkingFiles {
     w.file.size = Math.max(w.file.size, position + bytesWritten);
     w.file.mtimeMs = Date.now();
     w.dirty = true;
+    w.unsyncedBytes += bytesWritten;
+    if (w.unsyncedBytes >= EARLY_SYNC_BYTES && !w.earlySync) this.syncEarly(w);
     return bytesWritten;
+  }
+
+  /**
+   * Starts a datasync (thread pool) while the file is still being written, so the one its
+   * close waits for finds little left to write: closing a 512 MiB cp waited 0.25 s for the
+   * disk, a third of the copy. A failure is kept for the close to report (Linux reports a
+   * writeback error to one fsync only: the close's own would see success).
+   */
+  private syncEarly(w: Working): void {
+    w.unsyncedBytes = 0;
+    w.earlySync = w.fh.datasync().then(
+      () => { w.earlySync = null; },
+      (err: unknown) => {
+        w.earlySyncError ??= err;
+        w.earlySync = null;
+      },
+    );
   }
 
   /** Queues a closed file's content (fsynced first: the queue promises it survives a crash). */
   async finish(w: Working): Promise<void> {
     if (!w.dirty || w.path === null) return;
     w.dirty = false;
+    await w.earlySync;
     await w.fh.datasync();
+    if (w.earlySyncError) {
+      const err = w.earlySyncError;
+      w.earlySyncError = null;
+      throw err;
+    }
     if (w.path === null) return; // unlinked while it was being synced
     w.queued = true;
     this.hooks.enqueue(w.view, { op: 'put-file', path: w.path, source: w.file.staging, mode: w.file.mode, mtimeMs: w.file.mtimeMs }, w.file.staging, w.file.size);
