@@ -7,7 +7,7 @@ import { MiB } from '../emulator/index.js';
 import { TEST_DISPLAY } from '../helpers/store.js';
 import { tempDir } from '../helpers/temp.js';
 import { snapshot, writeTree } from '../helpers/trees.js';
-import { backendFor, closeAll, discordStore, emulator } from './helpers.js';
+import { backendFor, closeAll, discordStore, emulator, packAttachments } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -135,8 +135,7 @@ describe('archive cards and the keyring pin', () => {
     const theirs = tempDir();
     writeTree(theirs, { 'theirs.txt': 'from the second machine' });
     const first = await t.store.put([mine]);
-    // A card is looked for in a read of the channel at most a second old (two machines putting
-    // within the same second can still both post a card; each keeps its own, see cards.ts).
+    // A card is looked for in a read of the channel at most a second old.
     await new Promise((r) => setTimeout(r, 1100));
     const err = await other.store.put([theirs]).catch((e: unknown) => e);
     expect(isDosError(err) && err.code).toBe('EXISTS');
@@ -151,5 +150,33 @@ describe('archive cards and the keyring pin', () => {
     await other.store.sync();
     const second = await other.store.put([theirs]);
     expect(second.id).not.toBe(first.id);
+  });
+
+  it('two machines taking the same id at the same moment: the later card is withdrawn before any pack, the earlier archive keeps the id', async () => {
+    const emu = await emulator();
+    const t = await discordStore(emu);
+    // The second machine's read of the channel is older than the first machine's card, as when
+    // both look for a card within the same second and then both post one.
+    const other = await t.fresh({ cardLookupMaxAgeMs: 60_000 });
+    const mine = tempDir();
+    writeTree(mine, { 'mine.txt': 'from the first machine' });
+    const theirs = tempDir();
+    writeTree(theirs, { 'theirs.txt': 'from the second machine' });
+    const first = await t.store.put([mine]);
+    const packsBefore = packAttachments(emu).length;
+    const err = await other.store.put([theirs]).catch((e: unknown) => e);
+    expect(isDosError(err) && err.code).toBe('EXISTS');
+    expect((err as Error).message).toMatch(new RegExp(`${first.id} was taken on Discord by another archive at the same moment[\\s\\S]*dos sync`));
+    // One card for the id (the first machine's), and no pack of the second machine's anywhere.
+    const cardsForId = emu.state.messages(emu.archiveChannelId).filter((m) => m.embeds.some((e) => e['title'] === `📦 Archive ${first.id}`));
+    expect(cardsForId).toHaveLength(1);
+    expect(packAttachments(emu)).toHaveLength(packsBefore);
+    const third = await t.fresh();
+    expect(third.store.listArchives().map((a) => a.id)).toEqual([first.id]);
+    const out = join(tempDir(), 'out');
+    await third.store.get(first.id, out);
+    expect(snapshot(out)).toEqual(snapshot(mine));
+    await other.store.sync();
+    expect((await other.store.put([theirs])).id).not.toBe(first.id);
   });
 });

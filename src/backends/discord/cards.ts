@@ -5,6 +5,7 @@ import type { APIChannel, APIMessage, DiscordApi } from './api.js';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import { cardIsOf, cardMeta, parseCard, renderCard, RECORD_FILE, type ParsedCard } from './card-format.js';
 import { DiscordCodes, backendError, discordCode } from './errors.js';
+import { fetchPage } from './message-fetch.js';
 import { nonceOf } from './uploader.js';
 import type { SeedCardMeta } from '../../legacy/seed-card.js';
 
@@ -33,6 +34,8 @@ export interface CardsOptions {
   download: (url: string) => Promise<Buffer>;
   /** The archive channel's messages, newest first, read at most `maxAgeMs` ago (shared: see channel-snapshot.ts). */
   channelMessages: (maxAgeMs?: number) => Promise<APIMessage[]>;
+  /** How old that read may be when looking for a card before making one (default 1 s). */
+  lookupMaxAgeMs?: number;
 }
 
 /**
@@ -43,6 +46,8 @@ export interface CardsOptions {
  */
 /** How old a read of the channel may be when looking for an existing card before making one. */
 const FIND_MAX_AGE_MS = 1000;
+/** Messages read around a new card to find another machine's card with the same id. */
+const RACE_WINDOW_MESSAGES = 50;
 
 export class ArchiveCards {
   private readonly states = new Map<string, CardState>();
@@ -161,12 +166,12 @@ export class ArchiveCards {
    */
   private async find(s: CardState): Promise<void> {
     if (s.messageId) return;
-    await this.scan(FIND_MAX_AGE_MS);
+    await this.scan(this.o.lookupMaxAgeMs ?? FIND_MAX_AGE_MS);
   }
 
   /** Reads the channel's cards now, so the first card of an upload need not wait for it. */
   warmUp(): void {
-    this.scan(FIND_MAX_AGE_MS).catch(() => {}); // a failed scan is retried (and reported) by the first card
+    this.scan(this.o.lookupMaxAgeMs ?? FIND_MAX_AGE_MS).catch(() => {}); // a failed scan is retried (and reported) by the first card
   }
 
   private finish(s: CardState): void {
@@ -204,10 +209,31 @@ export class ArchiveCards {
       });
       s.messageId = m.id;
       s.lastEditAt = Date.now();
+      if (s.display) await this.withdrawIfBeaten(s, m.id, s.display.createdAt);
     })().finally(() => {
       s.creating = null;
     });
     await s.creating;
+  }
+
+  /**
+   * Two machines that chose the same id within a second both post a card: each one's read of
+   * the channel predates the other's card. The older card keeps the id; the newer one is
+   * deleted here, before any pack goes to its thread, and its put stops with EXISTS (run dos
+   * sync, put again: the next id). Both machines decide alike, by Discord's message order.
+   */
+  private async withdrawIfBeaten(s: CardState, messageId: string, createdAt: Date): Promise<void> {
+    const me = await this.api.me();
+    const near = await fetchPage(this.api, this.o.archiveChannelId, new URLSearchParams({ around: messageId, limit: String(RACE_WINDOW_MESSAGES) }));
+    const beaten = near.some((m) => {
+      if (m.author?.id !== me.id || BigInt(m.id) >= BigInt(messageId)) return false;
+      const card = parseCard(m);
+      return card !== null && card.archiveId === s.archiveId && !cardIsOf(card.meta, createdAt);
+    });
+    if (!beaten) return;
+    await this.api.delete(Routes.channelMessage(this.o.archiveChannelId, messageId), { what: `withdrawing the card of ${s.archiveId}` });
+    s.messageId = null;
+    throw new DosError(ErrorCodes.EXISTS, `archive id ${s.archiveId} was taken on Discord by another archive at the same moment (another machine putting too): run dos sync, then put again`, { archive: s.archiveId });
   }
 
   /** A public thread started from the card, named "{id} packs" (auto-archive after a day). */

@@ -64,7 +64,10 @@ export class DiscordBackend implements Backend {
     const download = (url: string) => this.download(url);
     this.channel = new ChannelSnapshot(this.api, channel);
     const channelMessages = (maxAgeMs?: number) => this.channel.messages(maxAgeMs);
-    this.cards = new ArchiveCards(this.api, { archiveChannelId: channel, showFileNames: this.options.cardFileNames, progressIntervalMs: this.options.progressIntervalMs, download, channelMessages });
+    this.cards = new ArchiveCards(this.api, {
+      archiveChannelId: channel, showFileNames: this.options.cardFileNames, progressIntervalMs: this.options.progressIntervalMs, download, channelMessages,
+      lookupMaxAgeMs: this.options.cardLookupMaxAgeMs,
+    });
     this.keyring = new KeyringPin(this.api, channel, download);
     this.uploader = new PackUploader(this.api, this.urls, channel, {
       primaryThread: (archiveId) => this.cards.primaryThread(archiveId),

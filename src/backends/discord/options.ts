@@ -55,6 +55,12 @@ export interface DiscordBackendOptions {
   uploadMemoryBytes?: number;
   /** Refresh cached CDN URLs this long before they expire. */
   urlExpiryMarginMs?: number;
+  /**
+   * How old a read of the archive channel may be when looking for a card with the id about to
+   * be used (default 1 s). A machine whose read is older can post a card with an id another
+   * machine just took; the check after posting (cards.ts) then withdraws it.
+   */
+  cardLookupMaxAgeMs?: number;
 }
 
 export interface ResolvedDiscordOptions extends Required<Omit<DiscordBackendOptions, 'apiBase' | 'cdnBase' | 'maxPackBytes' | 'packsPerMessage' | 'retry'>> {
@@ -84,6 +90,7 @@ export function resolveOptions(options: DiscordBackendOptions): ResolvedDiscordO
     wholePackCacheBytes: options.wholePackCacheBytes ?? 32 * MiB,
     uploadMemoryBytes: options.uploadMemoryBytes ?? 160 * MiB,
     urlExpiryMarginMs: options.urlExpiryMarginMs ?? 5 * 60_000,
+    cardLookupMaxAgeMs: options.cardLookupMaxAgeMs ?? 1000,
   };
 }
 
