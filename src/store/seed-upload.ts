@@ -130,6 +130,34 @@ export function pendingSeedUploads(ctx: StoreContext): string[] {
   return pending;
 }
 
+export interface SeedResumeOutcome {
+  archiveId: string;
+  /** The folder the upload was started from (its files are read from there again). */
+  dir: string;
+  outcome?: SeedUploadOutcome;
+  error?: { code: string; message: string };
+}
+
+/**
+ * Continues every interrupted seed upload (`dos resume`; the bot's `!resume` does the same from
+ * its upload folder) from the folder it was started from: only what the thread lacks is posted.
+ */
+export async function resumeSeedUploads(ctx: StoreContext, options: Pick<SeedUploadOptions, 'userKey' | 'onProgress'> = {}): Promise<SeedResumeOutcome[]> {
+  const outcomes: SeedResumeOutcome[] = [];
+  for (const archiveId of pendingSeedUploads(ctx)) {
+    const payload = JSON.parse(lastJob(ctx, archiveId)!.payload) as Partial<JobPayload>;
+    const dir = typeof payload.dir === 'string' ? payload.dir : '';
+    try {
+      if (!dir) throw new DosError(ErrorCodes.NOT_FOUND, `the journal does not say which folder ${archiveId} was uploaded from`, { archive: archiveId });
+      outcomes.push({ archiveId, dir, outcome: await uploadSeedSet(ctx, dir, { ...options, resume: archiveId }) });
+    } catch (err) {
+      const e = err instanceof DosError ? err : new DosError(ErrorCodes.BACKEND, String(err));
+      outcomes.push({ archiveId, dir, error: { code: e.code, message: e.message } });
+    }
+  }
+  return outcomes;
+}
+
 function lastJob(ctx: StoreContext, archiveId: string) {
   return ctx.index.jobsOfArchive(archiveId).filter((j) => j.kind === JOB_KIND).pop();
 }

@@ -10,7 +10,7 @@ import { getArchive, type GetOptions, type GetResult } from './restore.js';
 import { syncFromBackend, type SyncResult } from './sync.js';
 import { verifyArchive, type VerifyResult } from './verify.js';
 import { listSeedTree, verifySeedArchive, type SeedOptions } from './seed-archives.js';
-import { uploadSeedSet, type SeedUploadOptions, type SeedUploadOutcome } from './seed-upload.js';
+import { resumeSeedUploads, uploadSeedSet, type SeedResumeOutcome, type SeedUploadOptions, type SeedUploadOutcome } from './seed-upload.js';
 import { removeSeedArchive } from './seed-remove.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 
@@ -49,6 +49,11 @@ export class Store {
   /** Posts a seed-sliced set (chunks + manifests in `dir`) as a seed archive, or continues one (see seed-upload.ts). */
   uploadSeedSet(dir: string, options?: SeedUploadOptions): Promise<SeedUploadOutcome> {
     return uploadSeedSet(this.ctx, dir, options);
+  }
+
+  /** Continues interrupted seed uploads from the folders they were started from. */
+  resumeSeedUploads(options?: Pick<SeedUploadOptions, 'userKey' | 'onProgress'>): Promise<SeedResumeOutcome[]> {
+    return resumeSeedUploads(this.ctx, options);
   }
 
   get(target: string, dest: string | undefined, options?: GetOptions): Promise<GetResult> {

@@ -1,10 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOS_BIN, runDos } from '../helpers/cli.js';
 import { listFiles, readFixtureExpectation, sha256File } from '../helpers/seed-fixtures.js';
 import { tempDir } from '../helpers/temp.js';
-import { closeAll, emulator } from './helpers.js';
+import { openStore } from '../../src/store/open-store.js';
+import { writeSeedSet } from '../helpers/seed-writer.js';
+import { noise } from '../helpers/trees.js';
+import { FAST_RETRY, backendFor, closeAll, emulator } from './helpers.js';
 import { botRest, postFixture } from './seed-post.js';
 
 beforeAll(() => {
@@ -58,4 +61,37 @@ describe('seed archives through the dos command line on Discord', () => {
     expect(await sha256File(join(cwd, 'restored', 'hello.txt'))).toBe(expected.files['hello.txt']!.sha256);
     expect(await listFiles(join(cwd, 'restored'))).toEqual(Object.keys(expected.files).sort());
   }, 45_000);
+  it('dos resume finishes a seed upload the bot left unfinished, from the folder it was started in', async () => {
+    const emu = await emulator();
+    const home = tempDir('dos-seed-resume-home-');
+    const upload = tempDir('dos-seed-resume-upload-');
+    const env = { DOS_HOME: home, USER_KEY: 'resume key', ...emu.env() };
+    const init = await runDos(['init'], env);
+    expect(init.code, init.stderr).toBe(0);
+    const data = noise(13_000, 41);
+    await writeSeedSet({ format: '2.1', dir: upload, files: [{ name: 'plain.dat', data }], sourceFolder: 'Plain41', chunkSize: 1000 });
+    expect(readdirSync(upload)).toHaveLength(14);
+
+    // The bot's !upload, on the same index: every attempt at the thread's first message fails.
+    const bot = await openStore({ backend: backendFor(emu), indexPath: join(home, 'index', `discord-${emu.archiveChannelId}.db`), userKey: 'resume key' });
+    emu.faults.serverError({ method: 'POST', path: new RegExp(`^/channels/(?!${emu.archiveChannelId})\\d+/messages$`), count: FAST_RETRY.attempts, status: 502 });
+    const partial = await bot.uploadSeedSet(upload);
+    emu.faults.clear();
+    await bot.close();
+    expect(partial).toMatchObject({ status: 'partial', removedLocal: false });
+    expect(readdirSync(upload)).toHaveLength(14);
+
+    const resumed = await runDos(['resume', '--json'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).seedUploads).toEqual([
+      expect.objectContaining({ archiveId: partial.archiveId, dir: upload, outcome: expect.objectContaining({ status: 'success', attachments: 14, removedLocal: true }) }),
+    ]);
+    expect(readdirSync(upload)).toEqual([]); // every file verified in the thread, then removed
+    const out = join(tempDir(), 'out');
+    const got = await runDos(['get', partial.archiveId, out], env);
+    expect(got.code, got.stderr).toBe(0);
+    expect(readFileSync(join(out, 'plain.dat')).equals(data)).toBe(true);
+    const again = await runDos(['resume'], env);
+    expect(again.stdout).toMatch(/nothing to resume/);
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import type { ResumeOutcome } from '../../store/resume.js';
+import type { SeedResumeOutcome } from '../../store/seed-upload.js';
 import type { Config } from '../config.js';
 import { formatBytes, printJson } from '../format.js';
 import { finishMountQueue } from '../../store/mount/finish-queue.js';
@@ -18,14 +19,18 @@ export function registerResume(program: Command, config: () => Config): void {
         const outcomes = await store.resume(bar.update).finally(bar.stop);
         // Files closed in a mount that was killed before they were uploaded.
         const mountQueue = await finishMountQueue(store.ctx, stagingDirOf(config()), notice);
-        if (opts.json) printJson({ puts: outcomes, mountQueue });
-        else if (outcomes.length === 0 && mountQueue.changes === 0) process.stdout.write('nothing to resume\n');
+        // Seed-sliced sets the bot's !upload did not finish (a crash, a failed file).
+        const seedUploads = await store.resumeSeedUploads({ userKey: config().userKey });
+        if (opts.json) printJson({ puts: outcomes, mountQueue, seedUploads });
+        else if (outcomes.length === 0 && mountQueue.changes === 0 && seedUploads.length === 0) process.stdout.write('nothing to resume\n');
         else {
           for (const o of outcomes) process.stdout.write(`${describeOutcome(o)}\n`);
           if (mountQueue.changes > 0) process.stdout.write(`committed ${mountQueue.changes} change(s) a mount left queued${mountQueue.drained ? '' : ' (some are still pending)'}\n`);
+          for (const o of seedUploads) process.stdout.write(`${describeSeedOutcome(o)}\n`);
         }
         const failed = outcomes.filter((o) => !o.completed);
-        if (failed.length > 0 || !mountQueue.drained) {
+        const seedFailed = seedUploads.filter((o) => o.outcome?.status !== 'success');
+        if (failed.length > 0 || !mountQueue.drained || seedFailed.length > 0) {
           throw new DosError(ErrorCodes.BACKEND, 'some uploads could not be finished; run dos resume again', { quiet: opts.json === true });
         }
       });
@@ -36,6 +41,13 @@ export function describeOutcome(o: ResumeOutcome): string {
   return o.completed
     ? `resumed ${o.archive}: ${o.result!.files} files, ${formatBytes(o.result!.bytes)}, ${o.result!.attachments} new attachment(s)`
     : `could not resume ${o.archive}: [${o.error!.code}] ${o.error!.message}`;
+}
+
+function describeSeedOutcome(o: SeedResumeOutcome): string {
+  if (o.error) return `could not resume the seed upload ${o.archiveId} from ${o.dir}: [${o.error.code}] ${o.error.message}`;
+  const r = o.outcome!;
+  if (r.status === 'success') return `resumed the seed upload ${o.archiveId}: ${r.attachments} attachment(s), ${r.uploaded - r.alreadyThere} posted now${r.removedLocal ? `; ${o.dir} emptied` : ''}`;
+  return `the seed upload ${o.archiveId} still lacks ${r.failed.length} of ${r.attachments} attachment(s) (${r.failed.slice(0, 3).map((f) => f.name).join(', ')}${r.failed.length > 3 ? ', …' : ''})`;
 }
 
 /** put and mount finish interrupted uploads first, so a new user never has to know about resume. */
