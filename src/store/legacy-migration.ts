@@ -4,7 +4,7 @@ import { DosError, ErrorCodes } from '../core/errors.js';
 import { readHistoryLog } from '../legacy/index.js';
 import type { StoreContext } from './context.js';
 import { recordMigration } from './history-log-update.js';
-import { indexSeedArchive } from './seed-archives.js';
+import { indexSeedArchive } from './seed-index.js';
 
 export interface LegacyMigrationOptions {
   /** The seed's history log (DISCORD_DRIVE_LOG_FILE). */

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, rename, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import type { Backend, SeedArchiveListing, SeedThreadListing } from '../backends/backend.js';
-import type { ArchiveStatus } from '../core/archive-record.js';
+import type { SeedThreadListing } from '../backends/backend.js';
 import { DosError, ErrorCodes, fromSystemError, isDosError } from '../core/errors.js';
 import { safeRelativeParts } from '../core/safe-path.js';
 import type { ArchiveRow, EntryRow } from '../index/store-index.js';
@@ -11,43 +10,16 @@ import { assembleSeedSet, isSeedManifestName, planSeedRestore, readSeedManifest,
 import type { ProgressFn, StoreContext } from './context.js';
 import { defaultDestinationName, makeDirectory, sha256OfFile } from './destination.js';
 import type { GetResult } from './restore.js';
-import type { SyncResult } from './sync.js';
+import { contentsOf, learn, nameOf, seedRefOf, type SeedRef } from './seed-index.js';
+import { readSeedManifests } from './seed-manifests.js';
 import type { VerifyProblem, VerifyResult } from './verify.js';
 
 /**
- * Archives the Python seed made (legacy-format.md §3), listed and restored through the backend's
- * optional seed members (Discord only). A seed archive is indexed as kind 'seed' with one
- * generation (1) and no entries; what it needs is kept as JSON (a SeedRef) in that generation's
- * `manifest_ref`: the card's facts, plus what its manifests said once they were read.
+ * Reading and restoring archives the Python seed made (legacy-format.md §3), through the
+ * backend's optional seed members (Discord only); how they are indexed is seed-index.ts.
  * Restoring downloads the thread's attachments into `<workDir>/[Archive] #DDMMYY-NN/` (the
  * seed's folder name), so an interrupted download resumes, then runs assembleSeedSet.
  */
-export interface SeedRef {
-  kind: 'seed';
-  /** Always empty: code that walks every current manifest_ref's packs (gc) finds none here. */
-  packs: [];
-  cardMessageId: string;
-  threadId: string | null;
-  lot: number | null;
-  timestamp: string | null;
-  status: string;
-  fileCount: number | null;
-  totalSizeBytes: number | null;
-  chunkCount: number | null;
-  filesDisplay: string[];
-  /** Learned from the archive's manifests (sync, ls, get, verify); absent until then. */
-  contents?: SeedContents;
-}
-
-export interface SeedContents {
-  manifests: string[];
-  /** Each manifest's source_folder (null when it has none). */
-  sourceFolders: Array<string | null>;
-  files: number;
-  /** Sum of the original sizes the manifests record. */
-  bytes: number;
-}
-
 export interface SeedOptions {
   /** The seed's USER_KEY (the same passphrase as the store's). */
   userKey?: string;
@@ -57,131 +29,7 @@ export interface SeedOptions {
   onProgress?: ProgressFn;
 }
 
-/** The seed's words → ours. Anything unknown is shown as partial: nothing promised it is whole. */
-function statusOf(seed: string): ArchiveStatus {
-  if (seed === 'success') return 'complete';
-  if (seed === 'failed') return 'failed';
-  return 'partial';
-}
-
-export function isSeed(archive: ArchiveRow): boolean {
-  return archive.kind === 'seed';
-}
-
-export function seedRefOf(ctx: StoreContext, archive: ArchiveRow): SeedRef {
-  const generation = archive.currentGeneration === null ? undefined : ctx.index.getGeneration(archive.id, archive.currentGeneration);
-  let ref: unknown;
-  try {
-    ref = generation ? JSON.parse(generation.manifestRef) : null;
-  } catch {
-    ref = null;
-  }
-  if (!ref || typeof ref !== 'object' || (ref as { kind?: unknown }).kind !== 'seed') {
-    throw new DosError(ErrorCodes.CORRUPT, `the index entry of seed archive ${archive.id} is damaged; run dos sync`, { archive: archive.id });
-  }
-  return ref as SeedRef;
-}
-
-function refOf(listing: SeedArchiveListing): SeedRef {
-  return {
-    kind: 'seed', packs: [], cardMessageId: listing.cardMessageId, threadId: listing.threadId, lot: listing.lot, timestamp: listing.timestamp,
-    status: listing.status, fileCount: listing.fileCount, totalSizeBytes: listing.totalSizeBytes, chunkCount: listing.chunkCount, filesDisplay: listing.filesDisplay,
-  };
-}
-
-/** The archive's name: its single source folder, else its id. */
-function nameOf(archiveId: string, contents: SeedContents | undefined): string {
-  const folders = new Set(contents?.sourceFolders ?? []);
-  if (folders.size === 1) {
-    const only = [...folders][0];
-    if (only) return only;
-  }
-  return archiveId;
-}
-
-/** Writes (or rewrites) the seed archive's generation 1 from its ref. */
-function commitSeed(ctx: StoreContext, archiveId: string, ref: SeedRef, createdAt: number): void {
-  const bytes = ref.contents?.bytes ?? ref.totalSizeBytes ?? 0;
-  ctx.index.commitGeneration({
-    archiveId, generation: 1, createdAt, files: ref.contents?.files ?? ref.fileCount ?? ref.filesDisplay.length,
-    bytes, storedBytes: ref.totalSizeBytes ?? 0, manifestRef: JSON.stringify(ref), name: nameOf(archiveId, ref.contents), status: statusOf(ref.status), entries: [],
-  });
-}
-
-/**
- * A v4 archive about to be indexed under `lot`: a seed archive holding that lot moves to a free
- * negative lot (lots are unique in the index, and seed lots can collide with dos's: the seed
- * restarted at 1 whenever its log was lost).
- */
-export function releaseLotForV4(ctx: StoreContext, lot: number): void {
-  const holder = ctx.index.archiveWithLot(lot);
-  if (holder && holder.kind === 'seed') ctx.index.setArchiveLot(holder.id, freeLot(ctx, -Math.abs(lot) - 1));
-}
-
-function freeLot(ctx: StoreContext, preferred: number): number {
-  let lot = preferred;
-  while (ctx.index.archiveWithLot(lot)) lot = lot > 0 ? -lot : lot - 1;
-  return lot;
-}
-
-/**
- * The seed half of `dos sync`: every seed archive the backend lists becomes (or stays) a kind
- * 'seed' archive in the index. A v4 archive with the same id wins. New or changed archives have
- * their manifests read (small JSON attachments) so `dos ls` can show their real names and sizes;
- * a failure there is only a notice.
- */
-export async function syncSeedArchives(ctx: StoreContext, seen: Set<string>, result: SyncResult): Promise<void> {
-  if (!ctx.backend.listSeedArchives) return;
-  for (const listing of await ctx.backend.listSeedArchives()) {
-    const known = ctx.index.getArchive(listing.archiveId);
-    if (seen.has(listing.archiveId) || (known && known.kind !== 'seed')) {
-      ctx.notice(`seed archive ${listing.archiveId} has the same id as an archive of this store; showing only the latter`);
-      continue;
-    }
-    seen.add(listing.archiveId);
-    result.archives++;
-    const ref = refOf(listing);
-    // A seed upload of ours that had not recorded its card yet has no generation: it gets one now.
-    if (known && known.currentGeneration !== null) {
-      const before = seedRefOf(ctx, known);
-      const { contents, ...cardPart } = before;
-      if (JSON.stringify(cardPart) === JSON.stringify(ref)) continue;
-      if (contents && before.threadId === ref.threadId && before.cardMessageId === ref.cardMessageId) ref.contents = contents;
-    } else if (!known) {
-      ctx.index.insertArchive({
-        id: listing.archiveId, lot: freeLot(ctx, lotOfListing(listing)), name: listing.archiveId, kind: 'seed',
-        status: statusOf(listing.status), createdAt: listing.createdAt, updatedAt: listing.createdAt,
-      });
-    }
-    if (!ref.contents && ref.threadId) {
-      try {
-        ref.contents = contentsOf(await readManifests(ctx.backend, ref.threadId));
-      } catch (err) {
-        ctx.notice(`seed archive ${listing.archiveId}: could not read its manifests (${(err as Error).message})`);
-      }
-    }
-    commitSeed(ctx, listing.archiveId, ref, listing.createdAt);
-    if (known) result.updated++;
-    else result.added++;
-  }
-}
-
-function lotOfListing(listing: SeedArchiveListing): number {
-  const fromId = Number.parseInt(listing.archiveId.split('-')[1] ?? '', 10);
-  return Number.isSafeInteger(fromId) && fromId > 0 ? fromId : listing.lot ?? 1;
-}
-
-function contentsOf(manifests: SeedManifest[]): SeedContents {
-  const files = manifests.flatMap((m) => m.files);
-  return {
-    manifests: manifests.map((m) => m.fileName),
-    sourceFolders: manifests.map((m) => m.sourceFolder),
-    files: files.length,
-    bytes: files.reduce((s, f) => s + (f.expectedSize ?? 0), 0),
-  };
-}
-
-function seedBackend(ctx: StoreContext): Required<Pick<Backend, 'listSeedThread' | 'downloadSeedFiles'>> {
+function seedBackend(ctx: StoreContext): Required<Pick<StoreContext['backend'], 'listSeedThread' | 'downloadSeedFiles'>> {
   const { listSeedThread, downloadSeedFiles } = ctx.backend;
   if (!listSeedThread || !downloadSeedFiles) {
     throw new DosError(ErrorCodes.UNSUPPORTED, `seed archives can only be read from Discord (${ctx.backend.description})`);
@@ -192,33 +40,6 @@ function seedBackend(ctx: StoreContext): Required<Pick<Backend, 'listSeedThread'
 function threadOf(archive: ArchiveRow, ref: SeedRef): string {
   if (!ref.threadId) throw new DosError(ErrorCodes.MISSING, `seed archive ${archive.id} has no thread on its card: nothing to download`, { archive: archive.id });
   return ref.threadId;
-}
-
-/** Downloads the thread's manifests into a throwaway folder and parses them. */
-async function readManifests(backend: Backend, threadId: string, listing?: SeedThreadListing): Promise<SeedManifest[]> {
-  const { listSeedThread, downloadSeedFiles } = backend;
-  if (!listSeedThread || !downloadSeedFiles) throw new DosError(ErrorCodes.UNSUPPORTED, 'this backend holds no seed archives');
-  const thread = listing ?? (await listSeedThread.call(backend, threadId));
-  const names = thread.attachments.filter((a) => isSeedManifestName(a.name));
-  if (names.length === 0) throw new DosError(ErrorCodes.MISSING, `the thread ${threadId} holds no manifest (a .json attachment whose name contains "manifest")`, { thread: threadId });
-  const dir = await mkdtemp(join(tmpdir(), 'dos-seed-manifests-'));
-  try {
-    const got = await downloadSeedFiles.call(backend, threadId, dir, names.map((a) => ({ name: a.name, size: a.size })));
-    const manifests: SeedManifest[] = [];
-    for (const name of names.map((a) => a.name).sort()) {
-      if (!got.missing.includes(name)) manifests.push(await readSeedManifest(join(dir, name), name));
-    }
-    return manifests;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Records what the manifests said (name, file count, original bytes) in the index. */
-function learn(ctx: StoreContext, archive: ArchiveRow, ref: SeedRef, manifests: SeedManifest[]): void {
-  const contents = contentsOf(manifests);
-  if (JSON.stringify(contents) === JSON.stringify(ref.contents)) return;
-  commitSeed(ctx, archive.id, { ...ref, contents }, ctx.index.getGeneration(archive.id, 1)?.createdAt ?? archive.createdAt);
 }
 
 /** Where each manifest's files go relative to the destination: one folder → the root; several → one subfolder each. */
@@ -232,7 +53,7 @@ function folderMap(manifests: SeedManifest[]): Map<SeedManifest, string> {
 /** `dos ls SEED-ID[/PATH]`: the files the seed manifests name (only the manifests are downloaded). */
 export async function listSeedTree(ctx: StoreContext, archive: ArchiveRow, path: string, recursive: boolean): Promise<EntryRow[]> {
   const ref = seedRefOf(ctx, archive);
-  const manifests = await readManifests(ctx.backend, threadOf(archive, ref));
+  const manifests = await readSeedManifests(ctx.backend, threadOf(archive, ref));
   learn(ctx, archive, ref, manifests);
   const entries = new Map<string, EntryRow>();
   const mtimeMs = archive.createdAt;
@@ -398,7 +219,7 @@ export async function verifySeedArchive(ctx: StoreContext, archive: ArchiveRow, 
     const threadId = threadOf(archive, ref);
     const listing = await seedBackend(ctx).listSeedThread(threadId);
     for (const r of listing.refused) problems.push({ code: ErrorCodes.UNSAFE_PATH, pack: r.name, message: `attachment ${JSON.stringify(r.name)} has an unsafe name: ${r.reason}` });
-    const manifests = await readManifests(ctx.backend, threadId, listing);
+    const manifests = await readSeedManifests(ctx.backend, threadId, listing);
     learn(ctx, archive, ref, manifests);
     const present = new Map(listing.attachments.map((a) => [a.name, a.size] as const));
     const chunks = new Map<string, { size: number | null; file: string }>();
@@ -436,34 +257,4 @@ export async function verifySeedArchive(ctx: StoreContext, archive: ArchiveRow, 
   }
   result.ok = problems.length === 0;
   return result;
-}
-
-/**
- * Records a seed archive the bot has just written (a seed upload, a legacy migration) from its
- * card, as sync would, without rescanning the channel. `manifests`, when known locally, spare
- * reading them back from the thread.
- */
-export async function indexSeedArchive(ctx: StoreContext, listing: SeedArchiveListing, manifests?: SeedManifest[]): Promise<void> {
-  const known = ctx.index.getArchive(listing.archiveId);
-  if (known && known.kind !== 'seed') {
-    throw new DosError(ErrorCodes.EXISTS, `${listing.archiveId} is already an archive of this store; the seed archive with that id is not indexed`, { archive: listing.archiveId });
-  }
-  const ref = refOf(listing);
-  const before = known && known.currentGeneration !== null ? seedRefOf(ctx, known) : undefined;
-  if (manifests) ref.contents = contentsOf(manifests);
-  else if (before?.contents && before.threadId === ref.threadId) ref.contents = before.contents;
-  else if (ref.threadId) {
-    try {
-      ref.contents = contentsOf(await readManifests(ctx.backend, ref.threadId));
-    } catch (err) {
-      ctx.notice(`seed archive ${listing.archiveId}: could not read its manifests (${(err as Error).message})`);
-    }
-  }
-  if (!known) {
-    ctx.index.insertArchive({
-      id: listing.archiveId, lot: freeLot(ctx, lotOfListing(listing)), name: listing.archiveId, kind: 'seed',
-      status: statusOf(listing.status), createdAt: listing.createdAt, updatedAt: listing.createdAt,
-    });
-  }
-  commitSeed(ctx, listing.archiveId, ref, listing.createdAt);
 }

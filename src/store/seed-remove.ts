@@ -2,7 +2,7 @@ import { DosError, ErrorCodes } from '../core/errors.js';
 import type { ArchiveRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
 import type { GcResult } from './remove.js';
-import { seedRefOf } from './seed-archives.js';
+import { seedRefOf } from './seed-index.js';
 
 /**
  * `dos rm` / `!cleanup` of a seed archive: the backend deletes its thread and marks its card

@@ -5,7 +5,7 @@ import type { ArchiveRow } from '../index/store-index.js';
 import type { ProgressFn, StoreContext } from './context.js';
 import { isDeadProcess } from './liveness.js';
 import { resolveArchive } from './resolve.js';
-import { indexSeedArchive, seedRefOf } from './seed-archives.js';
+import { indexSeedArchive, seedRefOf } from './seed-index.js';
 import { checkSeedKey } from './seed-key-check.js';
 import { checkSeedSet, type CheckedSeedSet } from './seed-set-check.js';
 

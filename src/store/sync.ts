@@ -3,7 +3,7 @@ import { FRAME_ID_BYTES } from '../core/frame.js';
 import type { EntryRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
 import { loadManifest, resolvePackLocators, type ManifestRef } from './manifest-io.js';
-import { releaseLotForV4, syncSeedArchives } from './seed-archives.js';
+import { releaseLotForV4, syncSeedArchives } from './seed-index.js';
 
 export interface SyncResult {
   archives: number;

@@ -1,5 +1,5 @@
 import type { StoreIndex } from '../../index/store-index.js';
-import { isSeed } from '../seed-archives.js';
+import { isSeed } from '../seed-index.js';
 import type { TreeChange } from '../tree-change.js';
 import { Overlay, type CommittedTree } from './overlay.js';
 

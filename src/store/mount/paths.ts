@@ -1,5 +1,5 @@
 import type { ArchiveRow, StoreIndex } from '../../index/store-index.js';
-import { isSeed } from '../seed-archives.js';
+import { isSeed } from '../seed-index.js';
 import type { ArchiveView, ArchiveViews } from './archive-view.js';
 import { FsError } from './fs-error.js';
 import type { LocalFiles } from './local-files.js';

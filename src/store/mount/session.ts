@@ -5,7 +5,7 @@ import { MountQueue } from '../../index/mount-queue.js';
 import type { EntryRow } from '../../index/store-index.js';
 import type { StoreContext } from '../context.js';
 import { frameLocations } from '../resolve.js';
-import { isSeed } from '../seed-archives.js';
+import { isSeed } from '../seed-index.js';
 import { createArchive } from '../tree-change.js';
 import { ArchiveViews } from './archive-view.js';
 import { DiskCache } from './disk-cache.js';

@@ -4,7 +4,7 @@ import { DosError, ErrorCodes } from '../../core/errors.js';
 import type { MountQueue } from '../../index/mount-queue.js';
 import type { StoreContext } from '../context.js';
 import { isDeadProcess } from '../liveness.js';
-import { isSeed } from '../seed-archives.js';
+import { isSeed } from '../seed-index.js';
 import { applyChanges, type TreeChange } from '../tree-change.js';
 import type { ArchiveView, ArchiveViews, Pending } from './archive-view.js';
 import type { Staging } from './staging.js';
