@@ -18,7 +18,7 @@ export interface SyncResult {
  * Rebuilds the index from the backend alone: every authenticated archive record, the manifest
  * it points to, and the packs and frames that manifest names. Committed archives the backend
  * no longer has are dropped from the index. Archives the Python seed made are indexed too, as
- * kind 'seed' (see seed-archives.ts).
+ * kind 'seed' (see seed-index.ts).
  */
 export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
   const result: SyncResult = { archives: 0, added: 0, updated: 0, removed: 0, rejected: [] };
