@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { isDosError } from '../../src/core/errors.js';
-import { PackTooLargeError } from '../../src/backends/discord/index.js';
+import { PackTooLargeError, type DiscordBackendOptions } from '../../src/backends/discord/index.js';
 import { parseSeedCard } from '../../src/legacy/seed-card.js';
 import { MiB } from '../emulator/index.js';
 import { TEST_DISPLAY } from '../helpers/store.js';
@@ -126,42 +126,43 @@ describe('archive cards and the keyring pin', () => {
     expect((err as PackTooLargeError).maxPackBytes).toBe(lowered.maxPackBytes);
   });
 
-  it('never takes over a card another machine made for the same archive id', async () => {
+  /** Two machines on one channel, the second synced while it was still empty, each with a folder to put. */
+  async function twoMachines(secondOptions: Partial<DiscordBackendOptions> = {}) {
     const emu = await emulator();
     const t = await discordStore(emu);
-    const other = await t.fresh(); // a second machine, synced while the channel was still empty
+    const other = await t.fresh(secondOptions);
     const mine = tempDir();
     writeTree(mine, { 'mine.txt': 'from the first machine' });
     const theirs = tempDir();
     writeTree(theirs, { 'theirs.txt': 'from the second machine' });
+    /** The first machine's archive is untouched (a third machine lists and restores it); synced, the second machine puts under the next id. */
+    const expectFirstKeepsTheId = async (firstId: string) => {
+      const third = await t.fresh();
+      expect(third.store.listArchives().map((a) => a.id)).toEqual([firstId]);
+      const out = join(tempDir(), 'out');
+      await third.store.get(firstId, out);
+      expect(snapshot(out)).toEqual(snapshot(mine));
+      await other.store.sync();
+      expect((await other.store.put([theirs])).id).not.toBe(firstId);
+    };
+    return { emu, t, other, mine, theirs, expectFirstKeepsTheId };
+  }
+
+  it('never takes over a card another machine made for the same archive id', async () => {
+    const { t, other, mine, theirs, expectFirstKeepsTheId } = await twoMachines();
     const first = await t.store.put([mine]);
     // A card is looked for in a read of the channel at most a second old.
     await new Promise((r) => setTimeout(r, 1100));
     const err = await other.store.put([theirs]).catch((e: unknown) => e);
     expect(isDosError(err) && err.code).toBe('EXISTS');
     expect((err as Error).message).toMatch(new RegExp(`${first.id} is already taken on Discord[\\s\\S]*dos sync`));
-    // The first machine's archive is untouched: a third machine lists and restores it.
-    const third = await t.fresh();
-    expect(third.store.listArchives().map((a) => a.id)).toEqual([first.id]);
-    const out = join(tempDir(), 'out');
-    await third.store.get(first.id, out);
-    expect(snapshot(out)).toEqual(snapshot(mine));
-    // Synced, the second machine puts under the next id.
-    await other.store.sync();
-    const second = await other.store.put([theirs]);
-    expect(second.id).not.toBe(first.id);
+    await expectFirstKeepsTheId(first.id);
   });
 
   it('two machines taking the same id at the same moment: the later card is withdrawn before any pack, the earlier archive keeps the id', async () => {
-    const emu = await emulator();
-    const t = await discordStore(emu);
     // The second machine's read of the channel is older than the first machine's card, as when
     // both look for a card within the same second and then both post one.
-    const other = await t.fresh({ cardLookupMaxAgeMs: 60_000 });
-    const mine = tempDir();
-    writeTree(mine, { 'mine.txt': 'from the first machine' });
-    const theirs = tempDir();
-    writeTree(theirs, { 'theirs.txt': 'from the second machine' });
+    const { emu, t, other, mine, theirs, expectFirstKeepsTheId } = await twoMachines({ cardLookupMaxAgeMs: 60_000 });
     const first = await t.store.put([mine]);
     const packsBefore = packAttachments(emu).length;
     const err = await other.store.put([theirs]).catch((e: unknown) => e);
@@ -171,12 +172,6 @@ describe('archive cards and the keyring pin', () => {
     const cardsForId = emu.state.messages(emu.archiveChannelId).filter((m) => m.embeds.some((e) => e['title'] === `📦 Archive ${first.id}`));
     expect(cardsForId).toHaveLength(1);
     expect(packAttachments(emu)).toHaveLength(packsBefore);
-    const third = await t.fresh();
-    expect(third.store.listArchives().map((a) => a.id)).toEqual([first.id]);
-    const out = join(tempDir(), 'out');
-    await third.store.get(first.id, out);
-    expect(snapshot(out)).toEqual(snapshot(mine));
-    await other.store.sync();
-    expect((await other.store.put([theirs])).id).not.toBe(first.id);
+    await expectFirstKeepsTheId(first.id);
   });
 });
