@@ -145,9 +145,10 @@ export interface SeedResumeOutcome {
 export async function resumeSeedUploads(ctx: StoreContext, options: Pick<SeedUploadOptions, 'userKey' | 'onProgress'> = {}): Promise<SeedResumeOutcome[]> {
   const outcomes: SeedResumeOutcome[] = [];
   for (const archiveId of pendingSeedUploads(ctx)) {
-    const payload = JSON.parse(lastJob(ctx, archiveId)!.payload) as Partial<JobPayload>;
-    const dir = typeof payload.dir === 'string' ? payload.dir : '';
+    let dir = '';
     try {
+      const payload = JSON.parse(lastJob(ctx, archiveId)!.payload) as Partial<JobPayload>;
+      if (typeof payload.dir === 'string') dir = payload.dir;
       if (!dir) throw new DosError(ErrorCodes.NOT_FOUND, `the journal does not say which folder ${archiveId} was uploaded from`, { archive: archiveId });
       outcomes.push({ archiveId, dir, outcome: await uploadSeedSet(ctx, dir, { ...options, resume: archiveId }) });
     } catch (err) {

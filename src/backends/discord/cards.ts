@@ -228,7 +228,7 @@ export class ArchiveCards {
     const beaten = near.some((m) => {
       if (m.author?.id !== me.id || BigInt(m.id) >= BigInt(messageId)) return false;
       const card = parseCard(m);
-      return card !== null && card.archiveId === s.archiveId && !cardIsOf(card.meta, createdAt);
+      return card !== null && card.archiveId === s.archiveId && card.meta.status !== 'deleted' && !cardIsOf(card.meta, createdAt);
     });
     if (!beaten) return;
     await this.api.delete(Routes.channelMessage(this.o.archiveChannelId, messageId), { what: `withdrawing the card of ${s.archiveId}` });
