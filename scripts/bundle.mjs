@@ -7,7 +7,8 @@
  *
  * - Code splitting keeps lazy imports lazy: the Discord backend and the bot (discord.js) load
  *   only when used.
- * - The frame worker is its own entry, next to the chunks, where frame-opener looks for it.
+ * - The worker threads (frame-worker, seal-worker) are entries of their own, next to the chunks,
+ *   where frame-opener and frame-sealer look for them.
  * - Native addons (better-sqlite3, fuse-native) and discord.js's optional native helpers stay
  *   external and load from node_modules.
  */
@@ -18,7 +19,7 @@ import { build } from 'esbuild';
 rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
-  entryPoints: { main: 'dist/cli/main.js', 'frame-worker': 'dist/store/mount/frame-worker.js' },
+  entryPoints: { main: 'dist/cli/main.js', 'frame-worker': 'dist/store/mount/frame-worker.js', 'seal-worker': 'dist/store/seal-worker.js' },
   outdir: 'dist/bundle',
   bundle: true,
   splitting: true,

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { brotliCompress, brotliDecompress, constants as zlibConstants } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, brotliDecompress, constants as zlibConstants } from 'node:zlib';
 import { DosError, ErrorCodes } from './errors.js';
 import type { KeySet } from './keyring.js';
 
@@ -40,6 +40,22 @@ const decompressAsync = promisify(brotliDecompress);
 const PROBE_BYTES = 64 * 1024;
 /** Keep compressed output only when it saves at least this fraction. */
 const MIN_SAVING = 0.03;
+const PROBE_OPTIONS = { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 1 } };
+
+function probeSaysIncompressible(probeInput: Buffer, probe: Buffer): boolean {
+  return probe.length > probeInput.length * (1 - MIN_SAVING);
+}
+
+/**
+ * encodeBody's first decision, synchronously (for a thread that does nothing else): true when
+ * the frame is stored RAW without trying to compress it, i.e. it is big enough to probe and the
+ * probe says it is incompressible. False means "let encodeBody decide".
+ */
+export function skipsCompression(plaintext: Buffer): boolean {
+  if (plaintext.length <= PROBE_BYTES) return false;
+  const probeInput = plaintext.subarray(0, PROBE_BYTES);
+  return probeSaysIncompressible(probeInput, brotliCompressSync(probeInput, PROBE_OPTIONS));
+}
 
 export function frameIdOf(keys: KeySet, plaintext: Buffer): Buffer {
   return createHmac('sha256', keys.idKey).update(plaintext).digest().subarray(0, FRAME_ID_BYTES);
@@ -57,8 +73,8 @@ export async function encodeBody(plaintext: Buffer, policy: CompressionPolicy = 
   if (plaintext.length < 64) return { flags: FrameFlags.RAW, body: plaintext };
   if (plaintext.length > PROBE_BYTES) {
     const probeInput = plaintext.subarray(0, PROBE_BYTES);
-    const probe = await compressAsync(probeInput, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 1 } });
-    if (probe.length > probeInput.length * (1 - MIN_SAVING)) return { flags: FrameFlags.RAW, body: plaintext };
+    const probe = await compressAsync(probeInput, PROBE_OPTIONS);
+    if (probeSaysIncompressible(probeInput, probe)) return { flags: FrameFlags.RAW, body: plaintext };
   }
   const compressed = await compressAsync(plaintext, {
     params: { [zlibConstants.BROTLI_PARAM_QUALITY]: policy.quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: plaintext.length },

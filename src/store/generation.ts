@@ -39,6 +39,9 @@ export async function uploadFiles(writer: PackWriter, source: InputSource, onByt
     if (item.kind === 'frame') {
       ids.push(await writer.addFrame(item));
       onBytes(item.plaintext.length);
+    } else if (item.kind === 'sealing') {
+      ids.push(await writer.addSealed(await item.sealed, item.plainLength));
+      onBytes(item.plainLength);
     } else {
       contents.set(item.path, { ids, sha256: item.sha256, size: item.size });
       ids = [];

@@ -4,6 +4,8 @@ import { DosError, ErrorCodes } from '../core/errors.js';
 import { encodeBody, frameIdOf, type CompressionPolicy } from '../core/frame.js';
 import type { KeySet } from '../core/keyring.js';
 import { BoundedQueue } from './bounded-queue.js';
+import { FrameSealer } from './frame-sealer.js';
+import { ownsMemory } from './thread-memory.js';
 import { scanInputs, type ScannedEntry } from './scan.js';
 
 export interface Encoded {
@@ -11,10 +13,20 @@ export interface Encoded {
   body: Buffer;
 }
 
+/** A frame back from the sealing thread: sealed already (incompressible), or to be compressed here. */
+export type SealedFrameItem =
+  | { id: Buffer; stored: Buffer; plaintext?: undefined }
+  | { id: Buffer; plaintext: Buffer; encoded: Promise<Encoded> | null; stored?: undefined };
+
 export type SourceItem =
   /** `encoded` is null when the frame is known to be stored already (no compression needed). */
   | { kind: 'frame'; plaintext: Buffer; id: Buffer | null; encoded: Promise<Encoded> | null }
+  /** A frame on the sealing thread (frame-sealer.ts): its plaintext is there, not here. */
+  | { kind: 'sealing'; plainLength: number; sealed: Promise<SealedFrameItem> }
   | { kind: 'end'; path: string; sha256: string; size: number };
+
+/** Frames bigger than this go to the sealing thread (smaller ones cost more to send than to seal). */
+const SEAL_THREAD_MIN_BYTES = 64 * 1024;
 
 /** How far reading and compression may run ahead of packing (bytes of plaintext). */
 const DEFAULT_AHEAD_BYTES = 48 * 1024 * 1024;
@@ -22,14 +34,17 @@ const DEFAULT_AHEAD_BYTES = 48 * 1024 * 1024;
 /**
  * Reads the files of a put and compresses their frames ahead of the packer, on the thread pool.
  * It can start before the store is unlocked (scrypt takes ~0.5 s): until `unlocked()` is
- * called it compresses speculatively; afterwards it computes frame ids itself and skips
- * compressing frames the store already has, so dedup stays cheap.
+ * called it compresses speculatively; afterwards whole frames go to the sealing thread
+ * (frame-sealer.ts: id, probe, and the seal of an incompressible frame), the others get their
+ * id here, and frames the store already has are not compressed, so dedup stays cheap. Each
+ * file's SHA-256 is computed here, in order, before its frames leave.
  */
 export class InputSource {
   private readonly queue: BoundedQueue<SourceItem>;
   private keys: KeySet | null = null;
   private isStored: (id: Buffer) => boolean = () => false;
   private readonly emitted = new Set<string>();
+  private sealer: FrameSealer | null = null;
   private started = false;
 
   private constructor(
@@ -73,10 +88,11 @@ export class InputSource {
     return this;
   }
 
-  /** From now on frame ids are computed here, and frames the store has are not compressed. */
+  /** From now on frame ids are computed (here or on the sealing thread), and frames the store has are not compressed. */
   unlocked(keys: KeySet, isStored: (id: Buffer) => boolean): void {
     this.keys = keys;
     this.isStored = isStored;
+    this.sealer = FrameSealer.shared(keys);
   }
 
   items(): AsyncIterable<SourceItem> {
@@ -120,16 +136,30 @@ export class InputSource {
   }
 
   private frameItem(plaintext: Buffer): SourceItem {
-    const encode = () => {
-      const promise = encodeBody(plaintext, this.compression);
+    const encode = (data: Buffer) => {
+      const promise = encodeBody(data, this.compression);
       promise.catch(() => {}); // observed by the consumer; never an unhandled rejection
       return promise;
     };
-    if (!this.keys) return { kind: 'frame', plaintext, id: null, encoded: encode() };
+    if (!this.keys) return { kind: 'frame', plaintext, id: null, encoded: encode(plaintext) };
+    // A whole frame (it owns its memory) moves to the sealing thread; the rest stays here.
+    if (this.sealer && plaintext.length > SEAL_THREAD_MIN_BYTES && ownsMemory(plaintext)) {
+      const plainLength = plaintext.length;
+      const sealed = this.sealer.seal(plaintext).then((r): SealedFrameItem => (
+        r.stored ? { id: r.id, stored: r.stored } : { id: r.id, plaintext: r.plaintext!, encoded: this.known(r.id) ? null : encode(r.plaintext!) }
+      ));
+      sealed.catch(() => {});
+      return { kind: 'sealing', plainLength, sealed };
+    }
     const id = frameIdOf(this.keys, plaintext);
+    return { kind: 'frame', plaintext, id, encoded: this.known(id) ? null : encode(plaintext) };
+  }
+
+  /** Whether a frame is stored already or came earlier in this put (then it needs no compressing). */
+  private known(id: Buffer): boolean {
     const hex = id.toString('hex');
     const stored = this.emitted.has(hex) || this.isStored(id);
     this.emitted.add(hex);
-    return { kind: 'frame', plaintext, id, encoded: stored ? null : encode() };
+    return stored;
   }
 }

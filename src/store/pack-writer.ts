@@ -1,6 +1,6 @@
 import type { BackendLimits } from '../backends/backend.js';
-import { encodeBody, frameIdOf, sealBodyInto, sealedLength, type SealedFrame } from '../core/frame.js';
-import type { Encoded } from './input-source.js';
+import { encodeBody, FrameFlags, frameIdOf, sealBodyInto, sealedLength, type SealedFrame } from '../core/frame.js';
+import type { Encoded, SealedFrameItem } from './input-source.js';
 import { PACK_MAGIC, PackBuilder } from '../core/pack.js';
 import { DosError, ErrorCodes, isDosError } from '../core/errors.js';
 import type { NewFrame } from '../index/store-index.js';
@@ -27,7 +27,8 @@ export interface WrittenPack {
 /**
  * Turns plaintext frames into packs on the backend: dedup against the index and against this
  * job, sealing, packing (small files share packs), and uploads with bounded concurrency.
- * Compression runs ahead on the thread pool (see InputSource). Memory stays bounded: at most
+ * Compression runs ahead on the thread pool, ids and incompressible frames' seals on the
+ * sealing thread (see InputSource). Memory stays bounded: at most
  * `uploadConcurrency + 1` packs are in memory here.
  */
 export class PackWriter {
@@ -65,21 +66,32 @@ export class PackWriter {
    */
   async addFrame(frame: { plaintext: Buffer; id: Buffer | null; encoded: Promise<Encoded> | null }): Promise<Buffer> {
     const id = frame.id ?? frameIdOf(this.ctx.keys, frame.plaintext);
-    const hex = id.toString('hex');
-    if (this.placed.has(hex)) return id;
-    const known = this.ctx.index.findFrame(id);
-    if (known) {
-      const pack = this.ctx.index.getPack(known.packId)!;
-      this.reusedPacks.set(pack.id, { name: pack.id, locator: pack.locator, size: pack.size });
-      this.placed.set(hex, { id, packName: known.packId, offset: known.offset, storedLength: known.storedLength, plainLength: known.plainLength, flags: known.flags });
-      return id;
-    }
+    if (this.reuse(id)) return id;
     const { flags, body } = await (frame.encoded ?? encodeBody(frame.plaintext, this.ctx.compression));
     const storedLength = sealedLength(body.length);
     if (!this.current.fits(storedLength) && !this.current.isEmpty) await this.flush();
     const offset = this.current.appendWith(storedLength, (target, at) => sealBodyInto(this.ctx.keys, id, flags, body, target, at));
     this.place({ id, packName: this.current.name, offset, storedLength, plainLength: frame.plaintext.length, flags });
     return id;
+  }
+
+  /** Places a frame from the sealing thread (frame-sealer.ts): sealed there, or to be compressed here. */
+  async addSealed(frame: SealedFrameItem, plainLength: number): Promise<Buffer> {
+    if (!frame.stored) return this.addFrame(frame);
+    if (!this.reuse(frame.id)) await this.append({ id: frame.id, flags: FrameFlags.RAW, plainLength, stored: frame.stored });
+    return frame.id;
+  }
+
+  /** A frame this job placed already, or the store has (its pack is then reused): nothing to write. */
+  private reuse(id: Buffer): boolean {
+    const hex = id.toString('hex');
+    if (this.placed.has(hex)) return true;
+    const known = this.ctx.index.findFrame(id);
+    if (!known) return false;
+    const pack = this.ctx.index.getPack(known.packId)!;
+    this.reusedPacks.set(pack.id, { name: pack.id, locator: pack.locator, size: pack.size });
+    this.placed.set(hex, { id, packName: known.packId, offset: known.offset, storedLength: known.storedLength, plainLength: known.plainLength, flags: known.flags });
+    return true;
   }
 
   /** Appends already sealed frames (the manifest's) to the current pack, bypassing dedup. */

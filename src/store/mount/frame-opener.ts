@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { DosError, type ErrorCode } from '../../core/errors.js';
 import { openFrame } from '../../core/frame.js';
 import type { KeySet } from '../../core/keyring.js';
+import { asBuffer, ownsMemory } from '../thread-memory.js';
 
 /** One frame of a fetched run: where its stored bytes start in the run, and what it must be. */
 export interface RunFrame {
@@ -32,16 +33,6 @@ interface Waiting {
   resolve: Array<(b: Buffer) => void>;
   reject: Array<(e: unknown) => void>;
   left: number;
-}
-
-/** A Buffer over the same memory (what crosses a thread boundary arrives as a Uint8Array). */
-export function asBuffer(u8: Uint8Array): Buffer {
-  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
-}
-
-/** Whether a view covers all of its memory, so transferring that memory detaches nothing else (pooled small Buffers share theirs). */
-export function ownsMemory(u8: Uint8Array): boolean {
-  return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength && u8.buffer instanceof ArrayBuffer;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./frame-worker.js', import.meta.url));

@@ -2,7 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import { openFrame } from '../../core/frame.js';
 import type { KeySet } from '../../core/keyring.js';
-import { asBuffer, ownsMemory, type OpenRequest, type OpenResponse } from './frame-opener.js';
+import { asBuffer, ownsMemory } from '../thread-memory.js';
+import type { OpenRequest, OpenResponse } from './frame-opener.js';
 
 /**
  * A frame-opening thread of the mount (see frame-opener.ts): authenticates, decrypts and
