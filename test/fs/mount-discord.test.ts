@@ -107,7 +107,7 @@ describe.skipIf(!hasFuse)('dos mount on the Discord backend (emulator)', () => {
     const [first, second] = (await readdir(m.dir)).sort();
     const readAll = async (folder: string) => {
       for (const [name, e] of Object.entries(expected.files)) {
-        expect(createHash('sha256').update(await readFile(m.path(folder!, name))).digest('hex'), `${folder}/${name}`).toBe(e.sha256);
+        expect(createHash('sha256').update(await readFile(m.path(folder, name))).digest('hex'), `${folder}/${name}`).toBe(e.sha256);
       }
     };
     const restored = async () => (await readdir(join(home, 'cache', 'seed'))).filter((n) => n.endsWith('.restored')).sort();
