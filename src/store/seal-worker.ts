@@ -1,16 +1,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FrameFlags, frameIdOf, sealBody, skipsCompression } from '../core/frame.js';
-import type { KeySet } from '../core/keyring.js';
 import type { SealReply, SealRequest } from './frame-sealer.js';
-import { asBuffer, ownsMemory } from './thread-memory.js';
+import { asBuffer, keysFromWorkerData, ownsMemory } from './thread-memory.js';
 
 /**
  * The sealing thread of a put (see frame-sealer.ts): a frame's id, the compression probe and,
  * for an incompressible frame, its AES-GCM seal. A frame worth compressing goes back as it came,
  * with its id, for the thread pool to compress.
  */
-const raw = workerData as Record<keyof KeySet, unknown>;
-const keys = { ...raw, frameKey: asBuffer(raw.frameKey as Uint8Array), idKey: asBuffer(raw.idKey as Uint8Array), recordKey: asBuffer(raw.recordKey as Uint8Array) } as KeySet;
+const keys = keysFromWorkerData(workerData);
 
 parentPort!.on('message', (m: SealRequest) => {
   const plaintext = asBuffer(m.plaintext);

@@ -1,16 +1,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import { openFrame } from '../../core/frame.js';
-import type { KeySet } from '../../core/keyring.js';
-import { asBuffer, ownsMemory } from '../thread-memory.js';
+import { asBuffer, keysFromWorkerData, ownsMemory } from '../thread-memory.js';
 import type { OpenRequest, OpenResponse } from './frame-opener.js';
 
 /**
  * A frame-opening thread of the mount (see frame-opener.ts): authenticates, decrypts and
  * checks the frames of one fetched run with the same openFrame as everything else.
  */
-const raw = workerData as Record<keyof KeySet, unknown>;
-const keys = { ...raw, frameKey: asBuffer(raw.frameKey as Uint8Array), idKey: asBuffer(raw.idKey as Uint8Array), recordKey: asBuffer(raw.recordKey as Uint8Array) } as KeySet;
+const keys = keysFromWorkerData(workerData);
 
 // Each frame is answered as soon as it is open: the reader waiting for the run's first frame
 // does not wait for the whole run.
