@@ -19,28 +19,27 @@ export interface NewChannel {
   overwrites?: OverwriteRecord[];
 }
 
+/** The fields every channel starts with (no messages, no pins, not deleted), then `fields` over them. */
+export function freshChannel(ctx: EmulatorContext, fields: Pick<ChannelRecord, 'type' | 'name' | 'guildId' | 'parentId'> & Partial<ChannelRecord>): ChannelRecord {
+  const now = ctx.clock.now();
+  return {
+    id: ctx.ids.next(), position: 0, topic: null, overwrites: [], lastMessageId: null, lastPinTimestamp: null, createdAt: now,
+    deleted: false, messageCount: 0, totalMessageSent: 0, lastActivityAt: now,
+    ...fields,
+  };
+}
+
 export function createChannel(ctx: EmulatorContext, spec: NewChannel): ChannelRecord {
   const { state } = ctx;
-  const now = ctx.clock.now();
-  const type = spec.type ?? ChannelType.GuildText;
-  const siblings = state.guildChannels();
-  const c: ChannelRecord = {
-    id: ctx.ids.next(),
-    type,
+  const c = freshChannel(ctx, {
+    type: spec.type ?? ChannelType.GuildText,
     name: spec.name,
     guildId: state.guild.id,
     parentId: spec.parentId ?? null,
-    position: spec.position ?? siblings.length,
+    position: spec.position ?? state.guildChannels().length,
     topic: spec.topic ?? null,
     overwrites: spec.overwrites ?? [],
-    lastMessageId: null,
-    lastPinTimestamp: null,
-    createdAt: now,
-    deleted: false,
-    messageCount: 0,
-    totalMessageSent: 0,
-    lastActivityAt: now,
-  };
+  });
   state.channels.set(c.id, c);
   ctx.dispatcher.dispatch({ t: 'CHANNEL_CREATE', d: channelPayload(ctx, c), intent: Intents.Guilds });
   return c;
@@ -88,25 +87,15 @@ export function createThread(ctx: EmulatorContext, spec: NewThread): ChannelReco
     if (starter.threadId || state.channels.has(starter.id)) throw Errors.threadAlreadyCreated();
   }
   const now = ctx.clock.now();
-  const t: ChannelRecord = {
-    id: starter ? starter.id : ctx.ids.next(),
+  const t = freshChannel(ctx, {
+    ...(starter ? { id: starter.id } : {}),
     type,
     name: spec.name as string,
     guildId: state.guild.id,
     parentId: parent.id,
-    position: 0,
-    topic: null,
-    overwrites: [],
-    lastMessageId: null,
-    lastPinTimestamp: null,
-    createdAt: now,
-    deleted: false,
     ownerId: spec.ownerId,
     thread: { archived: false, autoArchiveDuration: duration, archiveTimestamp: now, locked: false, createTimestamp: now, invitable: spec.invitable !== false },
-    messageCount: 0,
-    totalMessageSent: 0,
-    lastActivityAt: now,
-  };
+  });
   if (starter) t.starterMessageId = starter.id;
   state.channels.set(t.id, t);
   ctx.dispatcher.dispatch({ t: 'THREAD_CREATE', d: { ...channelPayload(ctx, t), newly_created: true }, intent: Intents.Guilds });

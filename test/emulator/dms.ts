@@ -1,4 +1,5 @@
 import { ChannelType, Intents } from './constants.js';
+import { freshChannel } from './channels.js';
 import type { EmulatorContext } from './context.js';
 import { Errors } from './errors.js';
 import type { ChannelRecord } from './state.js';
@@ -21,25 +22,7 @@ export function openDm(ctx: EmulatorContext, userId: string): ChannelRecord {
   if (!user || userId === state.botUserId) throw Errors.invalidRecipients();
   const existing = state.dmChannelWith(userId);
   if (existing) return existing;
-  const now = ctx.clock.now();
-  const c: ChannelRecord = {
-    id: ctx.ids.next(),
-    type: ChannelType.DM,
-    name: '',
-    guildId: null,
-    parentId: null,
-    position: 0,
-    topic: null,
-    overwrites: [],
-    lastMessageId: null,
-    lastPinTimestamp: null,
-    createdAt: now,
-    deleted: false,
-    messageCount: 0,
-    totalMessageSent: 0,
-    lastActivityAt: now,
-    recipientIds: [state.botUserId, userId],
-  };
+  const c = freshChannel(ctx, { type: ChannelType.DM, name: '', guildId: null, parentId: null, recipientIds: [state.botUserId, userId] });
   state.channels.set(c.id, c);
   return c;
 }
