@@ -12,6 +12,7 @@ import { verifyArchive, type VerifyResult } from './verify.js';
 import { listSeedTree, verifySeedArchive, type SeedOptions } from './seed-archives.js';
 import { resumeSeedUploads, uploadSeedSet, type SeedResumeOutcome, type SeedUploadOptions, type SeedUploadOutcome } from './seed-upload.js';
 import { removeSeedArchive } from './seed-remove.js';
+import { aesGcm, aesGcmFallbackReason } from '../core/aes-gcm.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 
 export interface ArchiveSummary {
@@ -29,6 +30,8 @@ export interface StoreStatus {
   backend: string;
   storeId: string;
   encrypted: boolean;
+  /** Which AES-256-GCM implementation this process uses, and why not the native one if so. */
+  cipher: { implementation: string; native: boolean; fallbackReason: string | null };
   archives: number;
   files: number;
   bytes: number;
@@ -159,6 +162,7 @@ export class Store {
       backend: this.ctx.backend.description,
       storeId: this.ctx.keys.storeId,
       encrypted: this.ctx.keys.encrypted,
+      cipher: { implementation: aesGcm.name, native: aesGcm.native, fallbackReason: aesGcmFallbackReason },
       archives: archives.length,
       files: archives.reduce((s, a) => s + a.files, 0),
       bytes: archives.reduce((s, a) => s + a.bytes, 0),

@@ -131,4 +131,25 @@ describe('the dos command line', () => {
     expect(existsSync(join(cwd, 'set'))).toBe(true); // input kept without --delete-input
     expect((await dos(['assemble', 'set', '--out', 'restored2'], { USER_KEY: 'wrong' })).code).toBe(5);
   });
+
+  it('reads back with node:crypto what it stored with the native AES-GCM, and the other way round; status names the cipher', async () => {
+    const { dos, src, cwd } = setup();
+    const nodeOnly = { DOS_NATIVE_AES: '0' };
+    const byNative = JSON.parse((await dos(['put', src, '--name', 'native', '--json'])).stdout).id;
+    const byNode = JSON.parse((await dos(['put', src, '--name', 'node', '--json'], nodeOnly)).stdout).id;
+    const native = JSON.parse((await dos(['status', '--json'])).stdout).cipher;
+    if (process.platform === 'linux') expect(native).toMatchObject({ native: true, fallbackReason: null });
+    const forced = JSON.parse((await dos(['status', '--json'], nodeOnly)).stdout).cipher;
+    expect(forced).toMatchObject({ native: false, implementation: expect.stringMatching(/^node:crypto/), fallbackReason: 'DOS_NATIVE_AES=0' });
+    expect((await dos(['status'], nodeOnly)).stdout).toMatch(/cipher: +node:crypto .*\(DOS_NATIVE_AES=0\)/);
+
+    const read = [[byNative, nodeOnly], [byNode, {}]] as const;
+    for (const [id, env] of read) {
+      const out = join(cwd, `out-${id.slice(1)}`);
+      const get = await dos(['get', id, out], env);
+      expect(get.code, get.stderr).toBe(0);
+      expect(snapshot(out)).toEqual(snapshot(src));
+      expect((await dos(['verify', id, '--deep'], env)).code).toBe(0);
+    }
+  });
 });

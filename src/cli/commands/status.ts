@@ -30,6 +30,7 @@ export function registerStatus(program: Command, config: () => Config): void {
         process.stdout.write([
           `backend:         ${s.backend}`,
           `encryption:      ${s.encrypted ? 'on (AES-256-GCM, scrypt-wrapped key)' : 'OFF'}`,
+          `cipher:          ${s.cipher.implementation}${s.cipher.fallbackReason === null ? '' : ` (${s.cipher.fallbackReason})`}`,
           `archives:        ${s.archives} (${s.files} files, ${formatBytes(s.bytes)})`,
           `stored:          ${formatBytes(s.storedBytes)} in ${s.packs} pack(s)${s.bytes > 0 ? ` (${((s.storedBytes / s.bytes) * 100).toFixed(1)}% of the original)` : ''}`,
           `pending uploads: ${pendingUploads}${staged.files > 0 ? ` (${formatBytes(staged.bytes)} staged by dos mount)` : ''}`,
