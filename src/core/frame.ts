@@ -119,15 +119,17 @@ export async function sealFrame(keys: KeySet, plaintext: Buffer, policy?: Compre
 /**
  * Authenticates, decrypts and decompresses one stored frame, then checks that the plaintext
  * really has the expected id and length. Any failure is CORRUPT: never return wrong bytes.
+ * `inPlace`: the caller gives `stored` up; the plaintext may be decrypted over it and returned
+ * as a view of it (see AesGcm.open).
  */
-export async function openFrame(keys: KeySet, expectedId: Buffer, stored: Buffer, expectedPlainLength?: number): Promise<Buffer> {
+export async function openFrame(keys: KeySet, expectedId: Buffer, stored: Buffer, expectedPlainLength?: number, inPlace = false): Promise<Buffer> {
   const fail = (why: string, cause?: unknown): never => {
     throw new DosError(ErrorCodes.CORRUPT, `frame ${expectedId.toString('hex')} failed authentication: ${why}`, { frame: expectedId.toString('hex') }, { cause });
   };
   if (stored.length < FRAME_OVERHEAD) fail(`it is ${stored.length} bytes, shorter than the ${FRAME_OVERHEAD}-byte minimum`);
   const flags = stored[0]!;
   if (!KNOWN_FLAGS.has(flags)) fail(`unknown flags 0x${flags.toString(16)}`);
-  const body = aesGcm.open(keys.frameKey, stored.subarray(1, 13), aadOf(expectedId, flags), stored.subarray(13, stored.length - 16), stored.subarray(stored.length - 16));
+  const body = aesGcm.open(keys.frameKey, stored.subarray(1, 13), aadOf(expectedId, flags), stored.subarray(13, stored.length - 16), stored.subarray(stored.length - 16), inPlace);
   if (body === null) return fail('the GCM tag does not match (tampered, truncated or swapped data)');
   let plaintext = body;
   if (flags === FrameFlags.BROTLI) {

@@ -44,9 +44,11 @@ export async function fetchRun(ctx: StoreContext, run: FrameRun): Promise<Buffer
 
 async function fetchAndOpen(ctx: StoreContext, run: FrameRun): Promise<Buffer[]> {
   const bytes = await ctx.backend.readPack(run.locator, { offset: run.offset, length: run.length });
+  // Bytes nobody else holds are decrypted over (no fresh buffer to fault in per frame).
+  const inPlace = ctx.backend.readsAreFresh === true;
   return Promise.all(run.frames.map((f) => {
     const start = f.offset - run.offset;
-    return openFrame(ctx.keys, f.id, bytes.subarray(start, start + f.storedLength), f.plainLength);
+    return openFrame(ctx.keys, f.id, bytes.subarray(start, start + f.storedLength), f.plainLength, inPlace);
   }));
 }
 

@@ -12,11 +12,11 @@ import { noise } from '../helpers/trees.js';
 
 const MiB = 1024 * 1024;
 
-/** A store holding one 10 MiB file (10 frames), and a backend wrapper that logs every read. */
-async function fixture() {
+/** A store holding one file of `mebibytes` MiB (as many frames), and a backend wrapper that logs every read. */
+async function fixture(mebibytes = 10) {
   const t = await makeTestStore();
   const src = tempDir();
-  const data = noise(10 * MiB, 3);
+  const data = noise(mebibytes * MiB, 3);
   writeFileSync(join(src, 'f.bin'), data);
   const put = await t.store.put([join(src, 'f.bin')], { name: 'c' });
   const ctx = t.store.ctx;
@@ -47,6 +47,53 @@ describe('frame cache', () => {
     expect(f.reads.length).toBe(before);
     await cache.get(f.frames[0]!);
     expect(f.reads.length).toBe(before + 1);
+  });
+
+  it('keeps the frames of one ranged read in its buffer, and counts the whole buffer against its bound', async () => {
+    const f = await fixture();
+    const cache = new FrameCache({ backend: f.backend, keys: f.ctx.keys }, 24 * MiB);
+    const plains = await Promise.all(cache.getMany(f.frames.slice(0, 5)));
+    expect(f.reads).toHaveLength(1);
+    plains.forEach((p, i) => expect(p.equals(f.data.subarray(i * MiB, (i + 1) * MiB))).toBe(true));
+    // Opened in place: five views of the fetched run, not five fresh buffers.
+    expect(new Set(plains.map((p) => p.buffer)).size).toBe(1);
+    const run = plains[0]!.buffer.byteLength;
+    expect(run).toBe(f.reads[0]!.length);
+    expect(cache.stats().memoryBytes).toBe(run); // nonces and tags included
+
+    // Evicting some frames of the run frees nothing: the bound keeps counting the whole run.
+    const small = new FrameCache({ backend: f.backend, keys: f.ctx.keys }, 6 * MiB);
+    await Promise.all(small.getMany(f.frames.slice(0, 5)));
+    for (const frame of f.frames.slice(5, 7)) await small.get(frame);
+    expect(small.stats().memoryBytes).toBeLessThanOrEqual(6 * MiB);
+  });
+
+  it('copies out a frame read again from a mostly evicted run, so the rest of the run can go', async () => {
+    const f = await fixture(16);
+    const cache = new FrameCache({ backend: f.backend, keys: f.ctx.keys }, 10 * MiB);
+    const [hot] = await Promise.all(cache.getMany(f.frames.slice(0, 4)));
+    expect(hot!.buffer.byteLength).toBeGreaterThan(4 * MiB); // shared with frames 1-3
+    let again = hot!;
+    for (const frame of f.frames.slice(4)) {
+      again = await cache.get(f.frames[0]!); // frame 0 stays the most recently used; 1-3 age out
+      await cache.get(frame);
+      expect(cache.stats().memoryBytes).toBeLessThanOrEqual(10 * MiB);
+    }
+    expect(again.equals(f.data.subarray(0, MiB))).toBe(true);
+    expect(again.buffer.byteLength).toBe(MiB); // its own copy now: the run's other 3 MiB were freed
+    expect(f.reads).toHaveLength(1 + 12); // the run, then each later frame once: frame 0 was never fetched again
+  });
+
+  it('gives each frame its own copy when a ranged read is bigger than half of the cache', async () => {
+    const f = await fixture();
+    const cache = new FrameCache({ backend: f.backend, keys: f.ctx.keys }, 7 * MiB);
+    const plains = await Promise.all(cache.getMany(f.frames.slice(0, 4)));
+    expect(f.reads).toHaveLength(1);
+    for (const p of plains) expect(p.buffer.byteLength).toBe(MiB);
+    expect(cache.stats().memoryBytes).toBe(4 * MiB);
+    // The most recent frames are still cached, no fetch needed.
+    await cache.get(f.frames[3]!);
+    expect(f.reads).toHaveLength(1);
   });
 
   it('concurrent readers of one frame share one fetch', async () => {

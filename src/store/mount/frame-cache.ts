@@ -5,9 +5,10 @@ import type { FrameLocation } from '../../index/store-index.js';
 import { groupIntoRuns } from '../frame-reader.js';
 import type { DiskCache } from './disk-cache.js';
 import { FrameOpener } from './frame-opener.js';
+import { SharedRuns } from './shared-runs.js';
 
 export interface FrameCacheStats {
-  /** Plaintext bytes held in memory, and the bound. */
+  /** Bytes held in memory (plaintext, and the run buffers it lives in), and the bound. */
   memoryBytes: number;
   memoryMaxBytes: number;
   diskBytes: number;
@@ -42,19 +43,30 @@ function deferred(): Deferred {
  * frame share one fetch; frames adjacent in a pack that are missed together are fetched with
  * one ranged read. Every frame is authenticated (openFrame, on the FrameOpener's threads)
  * before it enters the memory cache.
+ *
+ * Frames opened in place share their run's buffer; the bound covers those buffers whole
+ * (SharedRuns), a frame read again from a mostly evicted run is copied out so the rest can
+ * go, and a run bigger than half the cache is copied out frame by frame.
  */
 export class FrameCache {
   private readonly memory: LRUCache<string, Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
   private counters = { hits: 0, misses: 0, fetches: 0, fetchedBytes: 0 };
   private readonly opener: FrameOpener;
+  private readonly shared = new SharedRuns();
+  private trimming = false;
 
   constructor(
     private readonly source: { backend: Backend; keys: KeySet },
     readonly maxBytes: number,
     private readonly disk?: DiskCache,
   ) {
-    this.memory = new LRUCache<string, Buffer>({ maxSize: Math.max(1, maxBytes), sizeCalculation: (b) => Math.max(1, b.length) });
+    this.memory = new LRUCache<string, Buffer>({
+      maxSize: Math.max(1, maxBytes),
+      sizeCalculation: (b) => Math.max(1, b.length),
+      dispose: (b) => this.shared.removed(b),
+      disposeAfter: () => this.trim(),
+    });
     this.opener = new FrameOpener(source.keys);
   }
 
@@ -65,7 +77,7 @@ export class FrameCache {
 
   stats(): FrameCacheStats {
     return {
-      memoryBytes: this.memory.calculatedSize, memoryMaxBytes: this.maxBytes,
+      memoryBytes: this.memory.calculatedSize + this.shared.stranded, memoryMaxBytes: this.maxBytes,
       diskBytes: this.disk?.bytes ?? 0, diskMaxBytes: this.disk?.maxBytes ?? 0,
       ...this.counters,
     };
@@ -100,7 +112,7 @@ export class FrameCache {
       let p: Promise<Buffer>;
       if (cached) {
         this.counters.hits++;
-        p = Promise.resolve(cached);
+        p = Promise.resolve(this.shared.mostlyStranded(cached) ? this.keep(hex, Buffer.from(cached)) : cached);
       } else {
         const flying = this.inflight.get(hex);
         if (flying) {
@@ -133,10 +145,32 @@ export class FrameCache {
   private settle(hex: string, d: Deferred, result: { plain?: Buffer; error?: unknown }): void {
     this.inflight.delete(hex);
     if (result.plain) {
-      this.memory.set(hex, result.plain);
-      d.resolve(result.plain);
+      // A run that would take more than half of the cache is not shared: each frame gets its own copy.
+      const run = result.plain.buffer.byteLength;
+      const plain = run > result.plain.byteLength && run > this.maxBytes / 2 ? Buffer.from(result.plain) : result.plain;
+      d.resolve(this.keep(hex, plain));
     } else {
       d.reject(result.error);
+    }
+  }
+
+  /** Caches a frame's plaintext (counting the run it shares, if any) and returns it. */
+  private keep(hex: string, plain: Buffer): Buffer {
+    if (this.memory.peek(hex) === plain) return plain;
+    this.memory.set(hex, plain);
+    if (this.memory.peek(hex) === plain) this.shared.added(plain); // not when too big to cache at all
+    this.trim();
+    return plain;
+  }
+
+  /** Evicts the least recently used frames until the bound covers stranded bytes too. */
+  private trim(): void {
+    if (this.trimming) return;
+    this.trimming = true;
+    try {
+      while (this.memory.size > 0 && this.memory.calculatedSize + this.shared.stranded > this.maxBytes) this.memory.pop();
+    } finally {
+      this.trimming = false;
     }
   }
 

@@ -22,17 +22,20 @@ export interface OpenRequest {
 }
 
 /** One frame of a request, opened (or not). */
-export interface OpenResponse {
-  id: number;
-  index: number;
+export interface OpenedFrame {
   plain?: Uint8Array;
   error?: { code: ErrorCode; message: string; details: Record<string, unknown> };
+}
+
+/** A request's frames, in its order. */
+export interface OpenResponse {
+  id: number;
+  frames: OpenedFrame[];
 }
 
 interface Waiting {
   resolve: Array<(b: Buffer) => void>;
   reject: Array<(e: unknown) => void>;
-  left: number;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./frame-worker.js', import.meta.url));
@@ -42,8 +45,8 @@ const WORKER_FILE = fileURLToPath(new URL('./frame-worker.js', import.meta.url))
  * thread. The main thread serves every FUSE request; measured on the 2-core machines here,
  * opening a 1 MiB frame costs it 1.8 ms (AES-GCM, then HMAC-SHA256 of the plaintext), as much
  * as serving the read, so a cold sequential read was bound by one core. Frames of a run are
- * sent to a worker in one message (the run's memory moved, not cloned) and come back one by
- * one as they are opened.
+ * sent to a worker in one message (the run's memory moved, not cloned), opened in place, and
+ * come back in one message as views of that same memory (see frame-worker.ts).
  *
  * From TypeScript sources (vitest) there is no compiled worker file: frames open on the main
  * thread, with the same function.
@@ -57,15 +60,16 @@ export class FrameOpener {
   constructor(private readonly keys: KeySet, private readonly threads = Math.max(1, Math.min(2, availableParallelism() - 1))) {}
 
   /**
-   * Each frame's plaintext, or its own rejection (a DosError naming the frame). `owned`: the
-   * caller hands `bytes` over (nobody else holds it), so its memory may move to the worker;
-   * otherwise it is copied first (a backend may keep what it returned, e.g. a whole pack
-   * cached by the Discord CDN reader, and moving it would empty that cache).
+   * Each frame's plaintext, or its own rejection (a DosError naming the frame). Plaintexts may
+   * be views of one buffer the size of the run (frames open in place). `owned`: the caller
+   * hands `bytes` over (nobody else holds it), so its memory may move to the worker and be
+   * decrypted over; otherwise it is copied first (a backend may keep what it returned, e.g. a
+   * whole pack cached by the Discord CDN reader, and moving it would empty that cache).
    */
   open(bytes: Buffer, frames: RunFrame[], owned = false): Array<Promise<Buffer>> {
-    if (!this.ready()) return frames.map((f) => openFrame(this.keys, f.id, bytes.subarray(f.start, f.start + f.storedLength), f.plainLength));
+    if (!this.ready()) return frames.map((f) => openFrame(this.keys, f.id, bytes.subarray(f.start, f.start + f.storedLength), f.plainLength, owned));
     const id = this.nextId++;
-    const waiting: Waiting = { resolve: [], reject: [], left: frames.length };
+    const waiting: Waiting = { resolve: [], reject: [] };
     const out = frames.map(() => new Promise<Buffer>((resolve, reject) => {
       waiting.resolve.push(resolve);
       waiting.reject.push(reject);
@@ -83,12 +87,12 @@ export class FrameOpener {
   private answer(r: OpenResponse): void {
     const w = this.waiting.get(r.id);
     if (!w) return;
-    if (--w.left === 0) {
-      this.waiting.delete(r.id);
-      if (this.waiting.size === 0) for (const worker of this.workers) worker.unref();
-    }
-    if (r.error) w.reject[r.index]!(new DosError(r.error.code, r.error.message, r.error.details));
-    else w.resolve[r.index]!(asBuffer(r.plain!));
+    this.waiting.delete(r.id);
+    if (this.waiting.size === 0) for (const worker of this.workers) worker.unref();
+    r.frames.forEach((f, index) => {
+      if (f.error) w.reject[index]!(new DosError(f.error.code, f.error.message, f.error.details));
+      else w.resolve[index]!(asBuffer(f.plain!));
+    });
   }
 
   private ready(): boolean {
