@@ -21,7 +21,7 @@ export interface AesGcm {
   /** e.g. "libcrypto.so.3 (OpenSSL 3.0.19 27 Jan 2026)" or "node:crypto (OpenSSL 3.0.x)" */
   readonly name: string;
   readonly native: boolean;
-  /** Writes ciphertext || tag (plaintext.length + 16 bytes) at the start of `out`. */
+  /** Writes ciphertext || tag (plaintext.length + 16 bytes) at the start of `out`, which may be the plaintext's own memory (in place). */
   sealInto(key: Buffer, nonce: Buffer, aad: Buffer, plaintext: Buffer, out: Buffer): void;
   /**
    * The plaintext, or null when the tag does not authenticate. With `inPlace` the plaintext may

@@ -110,6 +110,39 @@ export function sealBody(keys: KeySet, id: Buffer, flags: number, body: Buffer, 
   return { id, flags, plainLength, stored };
 }
 
+/** Bytes a frame slot keeps before its plaintext (flags and nonce) and after it (the tag). */
+const SLOT_HEAD = 13;
+const SLOT_TAIL = 16;
+
+/**
+ * A buffer for up to `capacity` bytes of plaintext, with room around it to be sealed where it
+ * lies (sealRawInPlace): a put reads a file's frame into it and, for a photo or a video,
+ * never allocates the sealed frame's memory separately. The returned view is the plaintext.
+ */
+export function allocFrameSlot(capacity: number): Buffer {
+  // allocUnsafeSlow: a memory of its own, never a slice of the shared pool small Buffers come from.
+  return Buffer.allocUnsafeSlow(SLOT_HEAD + capacity + SLOT_TAIL).subarray(SLOT_HEAD, SLOT_HEAD + capacity);
+}
+
+/** Whether `plaintext` (or a prefix of it) sits in a slot from allocFrameSlot, with its room intact. */
+export function inFrameSlot(plaintext: Uint8Array): boolean {
+  return plaintext.byteOffset === SLOT_HEAD && plaintext.buffer.byteLength >= SLOT_HEAD + plaintext.length + SLOT_TAIL;
+}
+
+/**
+ * Seals a frame RAW over its own plaintext, which must sit in a frame slot (allocFrameSlot; the
+ * caller gives it up). Returns the stored frame, a view of the slot's memory.
+ */
+export function sealRawInPlace(keys: KeySet, id: Buffer, plaintext: Buffer): SealedFrame {
+  if (!inFrameSlot(plaintext)) throw new RangeError('sealRawInPlace needs a plaintext in a frame slot (allocFrameSlot)');
+  const stored = Buffer.from(plaintext.buffer, 0, sealedLength(plaintext.length));
+  const nonce = stored.subarray(1, 13);
+  randomFillSync(nonce);
+  stored[0] = FrameFlags.RAW;
+  aesGcm.sealInto(keys.frameKey, nonce, aadOf(id, FrameFlags.RAW), plaintext, stored.subarray(13));
+  return { id, flags: FrameFlags.RAW, plainLength: plaintext.length, stored };
+}
+
 export async function sealFrame(keys: KeySet, plaintext: Buffer, policy?: CompressionPolicy, knownId?: Buffer): Promise<SealedFrame> {
   const id = knownId ?? frameIdOf(keys, plaintext);
   const { flags, body } = await encodeBody(plaintext, policy);

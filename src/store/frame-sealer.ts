@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { inFrameSlot } from '../core/frame.js';
 import type { KeySet } from '../core/keyring.js';
 import { asBuffer } from './thread-memory.js';
 
@@ -60,8 +61,12 @@ export class FrameSealer {
     this.worker.unref();
   }
 
-  /** `plaintext` must own its memory: it moves to the thread (and is unusable here until it comes back). */
+  /**
+   * `plaintext` must sit in a frame slot (allocFrameSlot): the slot's memory moves to the thread
+   * (unusable here until it comes back), where an incompressible frame is sealed in place.
+   */
   seal(plaintext: Buffer): Promise<Sealed> {
+    if (!inFrameSlot(plaintext)) throw new RangeError('FrameSealer.seal takes frames in frame slots only');
     const request = this.next++;
     if (this.waiting.size === 0) this.worker.ref();
     const done = new Promise<Sealed>((resolve, reject) => this.waiting.set(request, { resolve, reject }));

@@ -1,22 +1,25 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { FrameFlags, frameIdOf, sealBody, skipsCompression } from '../core/frame.js';
+import { frameIdOf, inFrameSlot, sealRawInPlace, skipsCompression } from '../core/frame.js';
 import type { SealReply, SealRequest } from './frame-sealer.js';
-import { asBuffer, keysFromWorkerData, ownsMemory } from './thread-memory.js';
+import { asBuffer, keysFromWorkerData } from './thread-memory.js';
 
 /**
  * The sealing thread of a put (see frame-sealer.ts): a frame's id, the compression probe and,
- * for an incompressible frame, its AES-GCM seal. A frame worth compressing goes back as it came,
- * with its id, for the thread pool to compress.
+ * for an incompressible frame, its AES-GCM seal, written over the plaintext in its frame slot.
+ * A frame worth compressing goes back as it came, with its id, for the thread pool to compress.
+ * Either way the slot's memory goes back (moved, not copied).
  */
 const keys = keysFromWorkerData(workerData);
 
 parentPort!.on('message', (m: SealRequest) => {
   const plaintext = asBuffer(m.plaintext);
+  if (!inFrameSlot(plaintext)) throw new Error('the sealing thread takes frames in frame slots only'); // FrameSealer.seal checks it first
   const id = Buffer.from(frameIdOf(keys, plaintext));
+  const transfer = [plaintext.buffer as ArrayBuffer];
   if (skipsCompression(plaintext)) {
-    const { stored } = sealBody(keys, id, FrameFlags.RAW, plaintext, plaintext.length);
-    parentPort!.postMessage({ request: m.request, id, stored } satisfies SealReply, ownsMemory(stored) ? [stored.buffer as ArrayBuffer] : []);
+    const { stored } = sealRawInPlace(keys, id, plaintext);
+    parentPort!.postMessage({ request: m.request, id, stored } satisfies SealReply, transfer);
   } else {
-    parentPort!.postMessage({ request: m.request, id, plaintext } satisfies SealReply, ownsMemory(plaintext) ? [plaintext.buffer as ArrayBuffer] : []);
+    parentPort!.postMessage({ request: m.request, id, plaintext } satisfies SealReply, transfer);
   }
 });

@@ -40,6 +40,14 @@ describe.each(implementations.map((impl) => [impl.name, impl] as const))('AES-25
     expect(open(impl, sealed)?.equals(plaintext)).toBe(true);
   });
 
+  it('seals in place, over the memory of the plaintext', () => {
+    const plaintext = randomBytes(200_003);
+    const memory = Buffer.alloc(plaintext.length + 16);
+    plaintext.copy(memory);
+    impl.sealInto(key, nonce, aad, memory.subarray(0, plaintext.length), memory);
+    expect(memory.equals(reference(plaintext))).toBe(true);
+  });
+
   it('opens what the other implementation sealed', () => {
     const plaintext = randomBytes(100_000);
     for (const other of implementations) expect(open(impl, seal(other, plaintext))?.equals(plaintext)).toBe(true);

@@ -1,0 +1,45 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_COMPRESSION } from '../../src/core/frame.js';
+import { InputSource, type SourceItem } from '../../src/store/input-source.js';
+import { tempDir } from '../helpers/temp.js';
+import { noise } from '../helpers/trees.js';
+
+const FRAME = 64 * 1024;
+
+async function framesOf(source: InputSource): Promise<{ lengths: number[]; ends: Array<Extract<SourceItem, { kind: 'end' }>> }> {
+  const lengths: number[] = [];
+  const ends: Array<Extract<SourceItem, { kind: 'end' }>> = [];
+  source.start(() => {});
+  for await (const item of source.items()) {
+    if (item.kind === 'frame') lengths.push(item.plaintext.length);
+    else if (item.kind === 'end') ends.push(item);
+  }
+  return { lengths, ends };
+}
+
+describe('reading the files of a put into frames', () => {
+  it('cuts every file into whole frames and one shorter last frame, whatever its size', async () => {
+    const dir = tempDir();
+    const sizes = [0, 1, FRAME - 1, FRAME, FRAME + 1, 3 * FRAME];
+    const files = sizes.map((size, i) => {
+      writeFileSync(join(dir, `f${i}`), noise(size, i));
+      return { source: join(dir, `f${i}`), path: `f${i}` };
+    });
+    const { lengths, ends } = await framesOf(await InputSource.ofFiles(files, { frameSize: FRAME, compression: DEFAULT_COMPRESSION }));
+    expect(lengths).toEqual([1, FRAME - 1, FRAME, FRAME, 1, FRAME, FRAME, FRAME]);
+    expect(ends.map((e) => e.size)).toEqual(sizes);
+  });
+
+  it('still cuts whole frames from a file that grew after it was scanned', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'growing.log');
+    writeFileSync(path, 'ten bytes\n');
+    const source = await InputSource.ofFiles([{ source: path, path: 'growing.log' }], { frameSize: FRAME, compression: DEFAULT_COMPRESSION });
+    appendFileSync(path, noise(2 * FRAME));
+    const { lengths, ends } = await framesOf(source);
+    expect(lengths).toEqual([FRAME, FRAME, 10]);
+    expect(ends[0]!.size).toBe(2 * FRAME + 10);
+  });
+});
