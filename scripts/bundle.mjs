@@ -19,7 +19,7 @@ import { build } from 'esbuild';
 rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
-  entryPoints: { main: 'dist/cli/main.js', 'frame-worker': 'dist/store/mount/frame-worker.js', 'seal-worker': 'dist/store/seal-worker.js' },
+  entryPoints: { main: 'dist/cli/main.js', 'frame-worker': 'dist/store/frame-worker.js', 'seal-worker': 'dist/store/seal-worker.js' },
   outdir: 'dist/bundle',
   bundle: true,
   splitting: true,

@@ -1,7 +1,7 @@
 import { DosError, ErrorCodes, isDosError } from '../core/errors.js';
-import { openFrame } from '../core/frame.js';
 import type { FrameLocation } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
+import { FrameOpener } from './frame-opener.js';
 
 /** Adjacent frames of one pack are fetched with one ranged read, up to this many bytes. */
 const MAX_RUN_BYTES = 16 * 1024 * 1024;
@@ -44,12 +44,9 @@ export async function fetchRun(ctx: StoreContext, run: FrameRun): Promise<Buffer
 
 async function fetchAndOpen(ctx: StoreContext, run: FrameRun): Promise<Buffer[]> {
   const bytes = await ctx.backend.readPack(run.locator, { offset: run.offset, length: run.length });
-  // Bytes nobody else holds are decrypted over (no fresh buffer to fault in per frame).
-  const inPlace = ctx.backend.readsAreFresh === true;
-  return Promise.all(run.frames.map((f) => {
-    const start = f.offset - run.offset;
-    return openFrame(ctx.keys, f.id, bytes.subarray(start, start + f.storedLength), f.plainLength, inPlace);
-  }));
+  const frames = run.frames.map((f) => ({ id: f.id, start: f.offset - run.offset, storedLength: f.storedLength, plainLength: f.plainLength }));
+  // Off this thread (it hashes and writes what comes back); bytes nobody else holds are decrypted over.
+  return Promise.all(FrameOpener.shared(ctx.keys).open(bytes, frames, ctx.backend.readsAreFresh === true));
 }
 
 /**
@@ -58,24 +55,27 @@ async function fetchAndOpen(ctx: StoreContext, run: FrameRun): Promise<Buffer[]>
  */
 export async function* readFrames(ctx: StoreContext, frames: FrameLocation[], where: { archive: string; path: string }, ahead = 3): AsyncGenerator<Buffer> {
   const runs = groupIntoRuns(frames);
-  const pending: Array<Promise<Buffer[]>> = [];
+  const pending: Array<{ run: FrameRun; opened: Promise<Buffer[]> }> = [];
   let next = 0;
   let fileOffset = 0;
   const launch = () => {
     while (pending.length < ahead && next < runs.length) {
-      const promise = fetchRun(ctx, runs[next++]!);
-      promise.catch(() => {}); // observed when awaited below; avoids an unhandled rejection meanwhile
-      pending.push(promise);
+      const run = runs[next++]!;
+      const opened = fetchRun(ctx, run);
+      opened.catch(() => {}); // observed when awaited below; avoids an unhandled rejection meanwhile
+      pending.push({ run, opened });
     }
   };
   launch();
   while (pending.length > 0) {
+    const { run, opened } = pending.shift()!;
     let plaintexts: Buffer[];
     try {
-      plaintexts = await pending.shift()!;
+      plaintexts = await opened;
     } catch (err) {
       if (err instanceof DosError) {
-        throw new DosError(err.code, `${where.archive}/${where.path} at byte ${fileOffset}: ${err.message}`, { ...err.details, ...where, offset: fileOffset }, { cause: err });
+        const at = fileOffset + offsetInRun(run, err.details.frame);
+        throw new DosError(err.code, `${where.archive}/${where.path} at byte ${at}: ${err.message}`, { ...err.details, ...where, offset: at }, { cause: err });
       }
       throw err;
     }
@@ -85,4 +85,14 @@ export async function* readFrames(ctx: StoreContext, frames: FrameLocation[], wh
       fileOffset += plain.length;
     }
   }
+}
+
+/** Where in its run's plaintext the frame with this hex id starts (0 when the error names no frame of the run). */
+function offsetInRun(run: FrameRun, frameHex: unknown): number {
+  let offset = 0;
+  for (const f of run.frames) {
+    if (f.id.toString('hex') === frameHex) return offset;
+    offset += f.plainLength;
+  }
+  return 0;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDos, DOS_BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
@@ -86,6 +86,26 @@ describe('the dos command line', () => {
     expect(badArgs.code).toBe(2);
     const missing = await dos(['put', join(src, 'nope')]);
     expect(missing.code).toBe(3);
+  });
+
+  it('refuses to restore or pass a file whose pack was tampered with, naming archive and file (frames open on a worker thread)', async () => {
+    const { home, cwd, dos } = setup();
+    const big = tempDir('dos-cli-big-');
+    writeFileSync(join(big, 'video.mp4'), noise(3 * 1024 * 1024, 9)); // runs big enough for the frame worker
+    const id = JSON.parse((await dos(['put', big, '--name', 'tampered', '--json'])).stdout).id;
+    const packs = readdirSync(join(home, 'store', 'packs'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(packs).toHaveLength(1);
+    const packPath = join(packs[0]!.parentPath, packs[0]!.name);
+    const pack = readFileSync(packPath);
+    pack[pack.length - 5000]! ^= 0x01; // inside the last frame's ciphertext
+    writeFileSync(packPath, pack);
+    const get = await dos(['get', id, 'out']);
+    expect(get.code).toBe(7);
+    expect(get.stderr).toMatch(new RegExp(`CORRUPT.*${id}/video\\.mp4 at byte 2097152`));
+    expect(existsSync(join(cwd, 'out', 'video.mp4'))).toBe(false);
+    const verify = await dos(['verify', id, '--deep']);
+    expect(verify.code).toBe(7);
+    expect(verify.stdout + verify.stderr).toMatch(/video\.mp4/);
   });
 
   it('init refuses without USER_KEY unless --no-encryption, which every put then mentions', async () => {

@@ -4,7 +4,7 @@ import type { KeySet } from '../../core/keyring.js';
 import type { FrameLocation } from '../../index/store-index.js';
 import { groupIntoRuns } from '../frame-reader.js';
 import type { DiskCache } from './disk-cache.js';
-import { FrameOpener } from './frame-opener.js';
+import { FrameOpener } from '../frame-opener.js';
 import { SharedRuns } from './shared-runs.js';
 
 export interface FrameCacheStats {

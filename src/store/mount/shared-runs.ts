@@ -1,6 +1,6 @@
 /**
  * What the frame cache holds beyond its frames' own bytes. Frames opened in place are views of
- * their run's buffer (frame-worker.ts), and that buffer lives while any of its frames is cached:
+ * their run's buffer (../frame-worker.ts), and that buffer lives while any of its frames is cached:
  * the nonces and tags between frames, and frames already evicted, are held too. Those bytes are
  * "stranded"; the cache counts them against its bound, so the memory it reports is the memory
  * it keeps.

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { DosError, ErrorCodes } from '../../core/errors.js';
-import { openFrame } from '../../core/frame.js';
-import { asBuffer, keysFromWorkerData, ownsMemory } from '../thread-memory.js';
+import { DosError, ErrorCodes } from '../core/errors.js';
+import { openFrame } from '../core/frame.js';
+import { asBuffer, keysFromWorkerData, ownsMemory } from './thread-memory.js';
 import type { OpenedFrame, OpenRequest, OpenResponse } from './frame-opener.js';
 
 /**

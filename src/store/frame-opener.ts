@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DosError, type ErrorCode } from '../../core/errors.js';
-import { openFrame } from '../../core/frame.js';
-import type { KeySet } from '../../core/keyring.js';
-import { asBuffer, ownsMemory } from '../thread-memory.js';
+import { DosError, type ErrorCode } from '../core/errors.js';
+import { openFrame } from '../core/frame.js';
+import type { KeySet } from '../core/keyring.js';
+import { asBuffer, ownsMemory } from './thread-memory.js';
 
 /** One frame of a fetched run: where its stored bytes start in the run, and what it must be. */
 export interface RunFrame {
@@ -40,18 +40,33 @@ interface Waiting {
 
 const WORKER_FILE = fileURLToPath(new URL('./frame-worker.js', import.meta.url));
 
+/** Runs smaller than this open where they were fetched: the messages would cost more than the work. */
+const MIN_WORKER_BYTES = 256 * 1024;
+
 /**
  * Opens fetched frames (authenticate, decrypt, check the id: core's openFrame) off the main
- * thread. The main thread serves every FUSE request; measured on the 2-core machines here,
- * opening a 1 MiB frame costs it 1.8 ms (AES-GCM, then HMAC-SHA256 of the plaintext), as much
- * as serving the read, so a cold sequential read was bound by one core. Frames of a run are
- * sent to a worker in one message (the run's memory moved, not cloned), opened in place, and
- * come back in one message as views of that same memory (see frame-worker.ts).
+ * thread, which has other work: in the mount it serves every FUSE request (opening a 1 MiB
+ * frame cost it as much as serving the read, so a cold sequential read was bound by one core),
+ * in `get` and `verify --deep` it hashes each file and writes it. Frames of a run are sent to
+ * a worker in one message (the run's memory moved, not cloned), opened in place, and come back
+ * in one message as views of that same memory (see frame-worker.ts).
  *
  * From TypeScript sources (vitest) there is no compiled worker file: frames open on the main
  * thread, with the same function.
  */
 export class FrameOpener {
+  private static readonly byKeys = new WeakMap<KeySet, FrameOpener>();
+
+  /** One opener per process and key set, for get and verify (the mount has its own, closed on unmount). */
+  static shared(keys: KeySet): FrameOpener {
+    let opener = FrameOpener.byKeys.get(keys);
+    if (!opener) {
+      opener = new FrameOpener(keys);
+      FrameOpener.byKeys.set(keys, opener);
+    }
+    return opener;
+  }
+
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
@@ -67,7 +82,7 @@ export class FrameOpener {
    * whole pack cached by the Discord CDN reader, and moving it would empty that cache).
    */
   open(bytes: Buffer, frames: RunFrame[], owned = false): Array<Promise<Buffer>> {
-    if (!this.ready()) return frames.map((f) => openFrame(this.keys, f.id, bytes.subarray(f.start, f.start + f.storedLength), f.plainLength, owned));
+    if (bytes.length < MIN_WORKER_BYTES || !this.ready()) return frames.map((f) => openFrame(this.keys, f.id, bytes.subarray(f.start, f.start + f.storedLength), f.plainLength, owned));
     const id = this.nextId++;
     const waiting: Waiting = { resolve: [], reject: [] };
     const out = frames.map(() => new Promise<Buffer>((resolve, reject) => {
