@@ -142,19 +142,28 @@ static int start(EVP_CIPHER_CTX *ctx, const bytes_t *key, const bytes_t *nonce, 
   return aad->length == 0 || (aad->length <= MAX_STEP && lib.update(ctx, NULL, &ignored, aad->data, (int)aad->length) == 1);
 }
 
+/* Reads `count` arguments into argv, or throws with the call's usage. */
+static int get_args(napi_env env, napi_callback_info info, size_t count, napi_value *argv, const char *usage) {
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc >= count) return 1;
+  napi_throw_type_error(env, "ERR_MISSING_ARGS", usage);
+  return 0;
+}
+
+/* The key, nonce and associated data every call starts with. */
+static int get_cipher_inputs(napi_env env, napi_value *argv, bytes_t *key, bytes_t *nonce, bytes_t *aad) {
+  return get_bytes(env, argv[0], "key", key) && require_length(env, key, "key", KEY_BYTES, 0) &&
+         get_bytes(env, argv[1], "nonce", nonce) && require_length(env, nonce, "nonce", NONCE_BYTES, 0) &&
+         get_bytes(env, argv[2], "aad", aad);
+}
+
 /* seal(key, nonce, aad, plaintext, out): out receives ciphertext || tag (plaintext.length + 16). */
 static napi_value seal(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
   bytes_t key, nonce, aad, plain, out;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 5) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "seal(key, nonce, aad, plaintext, out)");
-    return NULL;
-  }
-  if (!get_bytes(env, argv[0], "key", &key) || !require_length(env, &key, "key", KEY_BYTES, 0) ||
-      !get_bytes(env, argv[1], "nonce", &nonce) || !require_length(env, &nonce, "nonce", NONCE_BYTES, 0) ||
-      !get_bytes(env, argv[2], "aad", &aad) || !get_bytes(env, argv[3], "plaintext", &plain) ||
+  if (!get_args(env, info, 5, argv, "seal(key, nonce, aad, plaintext, out)") || !get_cipher_inputs(env, argv, &key, &nonce, &aad) ||
+      !get_bytes(env, argv[3], "plaintext", &plain) ||
       !get_bytes(env, argv[4], "out", &out) || !require_length(env, &out, "out", plain.length + TAG_BYTES, 1))
     return NULL;
   EVP_CIPHER_CTX *ctx = context_of(env);
@@ -172,17 +181,10 @@ static napi_value seal(napi_env env, napi_callback_info info) {
  * plaintext never leaves this function.
  */
 static napi_value open_(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
   bytes_t key, nonce, aad, cipher, tag, out;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 6) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "open(key, nonce, aad, ciphertext, tag, out)");
-    return NULL;
-  }
-  if (!get_bytes(env, argv[0], "key", &key) || !require_length(env, &key, "key", KEY_BYTES, 0) ||
-      !get_bytes(env, argv[1], "nonce", &nonce) || !require_length(env, &nonce, "nonce", NONCE_BYTES, 0) ||
-      !get_bytes(env, argv[2], "aad", &aad) || !get_bytes(env, argv[3], "ciphertext", &cipher) ||
+  if (!get_args(env, info, 6, argv, "open(key, nonce, aad, ciphertext, tag, out)") || !get_cipher_inputs(env, argv, &key, &nonce, &aad) ||
+      !get_bytes(env, argv[3], "ciphertext", &cipher) ||
       !get_bytes(env, argv[4], "tag", &tag) || !require_length(env, &tag, "tag", TAG_BYTES, 0) ||
       !get_bytes(env, argv[5], "out", &out) || !require_length(env, &out, "out", cipher.length, 1))
     return NULL;
