@@ -23,17 +23,18 @@ parentPort!.on('message', (req: OpenRequest) => {
 async function openRun(req: OpenRequest): Promise<{ response: OpenResponse; transfer: ArrayBuffer[] }> {
   const bytes = asBuffer(req.bytes);
   const transfer = [bytes.buffer as ArrayBuffer];
-  const frames: OpenedFrame[] = [];
-  for (const f of req.frames) {
+  // All at once: each frame decrypts over its own part of the run, and compressed ones
+  // decompress side by side on the thread pool.
+  const frames = await Promise.all(req.frames.map(async (f): Promise<OpenedFrame> => {
     try {
       const plain = await openFrame(keys, asBuffer(f.id), bytes.subarray(f.start, f.start + f.storedLength), f.plainLength, true);
       // A decompressed frame has memory of its own: moved too, not copied.
       if (plain.buffer !== bytes.buffer && ownsMemory(plain)) transfer.push(plain.buffer as ArrayBuffer);
-      frames.push({ plain });
+      return { plain };
     } catch (err) {
       const e = err instanceof DosError ? err : new DosError(ErrorCodes.CORRUPT, String(err));
-      frames.push({ error: { code: e.code, message: e.message, details: e.details } });
+      return { error: { code: e.code, message: e.message, details: e.details } };
     }
-  }
+  }));
   return { response: { id: req.id, frames }, transfer };
 }
