@@ -2,7 +2,7 @@ import { DosError } from '../../core/errors.js';
 import type { FrameLocation } from '../../index/store-index.js';
 import type { FrameCache } from './frame-cache.js';
 
-/** How far a sequential reader's read-ahead reaches, in frames (grows from 2 up to this). */
+/** A sequential reader's read-ahead window, in frames (grows from 2 up to this; up to twice it is in flight). */
 export const MAX_READ_AHEAD_FRAMES = 16;
 
 /**
@@ -77,9 +77,13 @@ export class FileReader {
       this.prefetchedUpTo = last;
       return;
     }
-    // Refill in whole windows once half of the read-ahead is used: few, large ranged reads.
+    // Keep at least a window of frames fetched beyond this read, refilled a whole window at a
+    // time: few, large ranged reads, and the next window is on its way before this one is
+    // used up. (Refilling only once half of the window was used left the frame worker waiting
+    // on the disk: a cold 512 MiB read averaged 402 MB/s that way, 445 this way, 10 pairs
+    // interleaved.)
     const ahead = Math.min(this.maxAhead, 1 + this.streak);
-    if (this.prefetchedUpTo - last >= Math.ceil(ahead / 2)) return;
+    if (this.prefetchedUpTo - last >= ahead) return;
     const from = Math.max(last + 1, this.prefetchedUpTo + 1);
     const upTo = Math.min(this.frames.length - 1, from + ahead - 1);
     if (from > upTo) return;
