@@ -133,6 +133,20 @@ describe('frame cache', () => {
     expect(f.reads.reduce((s, r) => s + r.length, 0)).toBeLessThan(f.data.length * 1.2);
   });
 
+  it('keeps the read-ahead of a sequential reader within half of a small cache, so nothing is fetched twice', async () => {
+    const f = await fixture(16);
+    const cache = new FrameCache({ backend: f.backend, keys: f.ctx.keys }, 8 * MiB);
+    const reader = new FileReader(cache, f.frames, { archive: 'c', path: 'f.bin' });
+    const out = Buffer.alloc(f.data.length);
+    for (let pos = 0; pos < f.data.length; pos += 128 * 1024) {
+      await reader.readInto(out.subarray(pos), pos, 128 * 1024);
+      expect(cache.stats().memoryBytes).toBeLessThanOrEqual(8 * MiB);
+    }
+    expect(out.equals(f.data)).toBe(true);
+    const fetched = f.reads.reduce((sum, r) => sum + r.length, 0);
+    expect(fetched).toBeLessThan(f.data.length * 1.01); // each frame once (plus nonces and tags)
+  });
+
   it('keeps ciphertext on disk, bounded; a damaged cache file is fetched again, never used', async () => {
     const f = await fixture();
     const dir = join(tempDir(), 'cache');
