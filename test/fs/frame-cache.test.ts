@@ -96,6 +96,17 @@ describe('frame cache', () => {
     expect(f.reads).toHaveLength(1);
   });
 
+  it('fails the frames of a load that breaks unexpectedly, so no reader waits forever', async () => {
+    const f = await fixture();
+    const broken = Object.create(f.backend) as Backend;
+    broken.readPack = async () => ({ length: 3 }) as unknown as Buffer; // not a Buffer: opening it throws
+    const cache = new FrameCache({ backend: broken, keys: f.ctx.keys }, 8 * MiB);
+    const results = await Promise.allSettled(cache.getMany(f.frames.slice(0, 2)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    // Nothing stays in flight: a later read fetches again instead of joining a dead load.
+    await expect(cache.get(f.frames[0]!)).rejects.toThrow();
+  });
+
   it('concurrent readers of one frame share one fetch', async () => {
     const f = await fixture();
     const cache = new FrameCache({ backend: f.backend, keys: f.ctx.keys }, 64 * MiB);

@@ -129,7 +129,7 @@ export class FrameCache {
       seen.set(hex, p);
       out.push(p);
     }
-    if (missing.length > 0) void this.load(missing);
+    if (missing.length > 0) void this.load(missing).catch((error: unknown) => this.failUnsettled(missing, error));
     return out;
   }
 
@@ -152,6 +152,14 @@ export class FrameCache {
     } else {
       d.reject(result.error);
     }
+  }
+
+  /**
+   * A load that failed in an unexpected way (not a fetch or an authentication failure, which
+   * settle their own frames): its frames still waiting fail too, so no reader waits forever.
+   */
+  private failUnsettled(missing: Array<{ hex: string; d: Deferred }>, error: unknown): void {
+    for (const m of missing) if (this.inflight.get(m.hex) === m.d.promise) this.settle(m.hex, m.d, { error });
   }
 
   /** Caches a frame's plaintext (counting the run it shares, if any) and returns it. */
