@@ -135,11 +135,9 @@ export function inFrameSlot(plaintext: Uint8Array): boolean {
  */
 export function sealRawInPlace(keys: KeySet, id: Buffer, plaintext: Buffer): SealedFrame {
   if (!inFrameSlot(plaintext)) throw new RangeError('sealRawInPlace needs a plaintext in a frame slot (allocFrameSlot)');
+  // The slot is the stored frame's target, its plaintext already where the body goes.
   const stored = Buffer.from(plaintext.buffer, 0, sealedLength(plaintext.length));
-  const nonce = stored.subarray(1, 13);
-  randomFillSync(nonce);
-  stored[0] = FrameFlags.RAW;
-  aesGcm.sealInto(keys.frameKey, nonce, aadOf(id, FrameFlags.RAW), plaintext, stored.subarray(13));
+  sealBodyInto(keys, id, FrameFlags.RAW, plaintext, stored, 0);
   return { id, flags: FrameFlags.RAW, plainLength: plaintext.length, stored };
 }
 
