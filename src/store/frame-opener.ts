@@ -94,7 +94,7 @@ export class FrameOpener {
     this.waiting.set(id, waiting);
     const worker = this.workers[this.turn++ % this.workers.length]!;
     const payload = owned ? bytes : Buffer.from(bytes);
-    const request: OpenRequest = { id, bytes: payload, frames: frames.map((f) => ({ id: f.id, start: f.start, storedLength: f.storedLength, plainLength: f.plainLength })) };
+    const request: OpenRequest = { id, bytes: payload, frames };
     worker.postMessage(request, ownsMemory(payload) ? [payload.buffer as ArrayBuffer] : []);
     return out;
   }

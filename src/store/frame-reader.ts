@@ -1,7 +1,7 @@
 import { DosError, ErrorCodes, isDosError } from '../core/errors.js';
 import type { FrameLocation } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
-import { FrameOpener } from './frame-opener.js';
+import { FrameOpener, type RunFrame } from './frame-opener.js';
 
 /** Adjacent frames of one pack are fetched with one ranged read, up to this many bytes. */
 const MAX_RUN_BYTES = 16 * 1024 * 1024;
@@ -28,6 +28,11 @@ export function groupIntoRuns(frames: FrameLocation[]): FrameRun[] {
   return runs;
 }
 
+/** A run's frames, each placed within the run's bytes, as the frame opener takes them. */
+export function framesOfRun(run: FrameRun): RunFrame[] {
+  return run.frames.map((f) => ({ id: f.id, start: f.offset - run.offset, storedLength: f.storedLength, plainLength: f.plainLength }));
+}
+
 /**
  * Fetches a run and opens each frame in it (authenticated; wrong bytes never come out). A run
  * that fails authentication is fetched once more before giving up: a download corrupted on
@@ -44,9 +49,8 @@ export async function fetchRun(ctx: StoreContext, run: FrameRun): Promise<Buffer
 
 async function fetchAndOpen(ctx: StoreContext, run: FrameRun): Promise<Buffer[]> {
   const bytes = await ctx.backend.readPack(run.locator, { offset: run.offset, length: run.length });
-  const frames = run.frames.map((f) => ({ id: f.id, start: f.offset - run.offset, storedLength: f.storedLength, plainLength: f.plainLength }));
   // Off this thread (it hashes and writes what comes back); bytes nobody else holds are decrypted over.
-  return Promise.all(FrameOpener.shared(ctx.keys).open(bytes, frames, ctx.backend.readsAreFresh === true));
+  return Promise.all(FrameOpener.shared(ctx.keys).open(bytes, framesOfRun(run), ctx.backend.readsAreFresh === true));
 }
 
 /**

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Backend } from '../../backends/backend.js';
 import type { KeySet } from '../../core/keyring.js';
 import type { FrameLocation } from '../../index/store-index.js';
-import { groupIntoRuns } from '../frame-reader.js';
+import { framesOfRun, groupIntoRuns } from '../frame-reader.js';
 import type { DiskCache } from './disk-cache.js';
 import { FrameOpener } from '../frame-opener.js';
 import { SharedRuns } from './shared-runs.js';
@@ -215,7 +215,7 @@ export class FrameCache {
         for (const f of run.frames) { const m = byFrame.get(f)!; this.settle(m.hex, m.d, { error }); }
         return;
       }
-      const frames = run.frames.map((f) => ({ id: f.id, start: f.offset - run.offset, storedLength: f.storedLength, plainLength: f.plainLength }));
+      const frames = framesOfRun(run);
       // Kept aside for the disk cache, which takes them once they authenticated.
       const forDisk = this.disk ? frames.map((f) => Buffer.from(bytes.subarray(f.start, f.start + f.storedLength))) : null;
       // Fresh memory moves to the opening thread; anything else is copied first.
