@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, randomFillSync, scrypt, timingSafeEqual } from 'node:crypto';
+import { aesGcm, GCM_NONCE_BYTES, GCM_TAG_BYTES } from './aes-gcm.js';
 import { DosError, ErrorCodes } from './errors.js';
 
 /**
@@ -109,10 +110,11 @@ export async function rewrapKeyring(record: KeyringRecord, oldKey: string | unde
 async function wrapMasterKey(master: Buffer, storeId: string, userKey: string, params: ScryptParams): Promise<Pick<KeyringRecord, 'kdf' | 'keyCheck' | 'wrappedMasterKey'>> {
   const salt = randomBytes(16);
   const kek = await deriveKek(userKey, salt, params);
-  const nonce = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', kek, nonce);
-  cipher.setAAD(Buffer.from(WRAP_AAD + storeId, 'utf8'));
-  const wrapped = Buffer.concat([nonce, cipher.update(master), cipher.final(), cipher.getAuthTag()]);
+  // nonce(12) || ciphertext || tag(16)
+  const wrapped = Buffer.alloc(GCM_NONCE_BYTES + master.length + GCM_TAG_BYTES);
+  const nonce = wrapped.subarray(0, GCM_NONCE_BYTES);
+  randomFillSync(nonce);
+  aesGcm.sealInto(kek, nonce, Buffer.from(WRAP_AAD + storeId, 'utf8'), master, wrapped.subarray(GCM_NONCE_BYTES));
   return { kdf: { name: 'scrypt', ...params, salt: salt.toString('base64') }, keyCheck: keyCheckOf(kek), wrappedMasterKey: wrapped.toString('base64') };
 }
 
@@ -133,12 +135,10 @@ async function masterKeyOf(record: KeyringRecord, userKey: string | undefined): 
     throw new DosError(ErrorCodes.WRONG_KEY, 'USER_KEY does not match this store (the key check failed); nothing was read or written');
   }
   const wrapped = Buffer.from(record.wrappedMasterKey, 'base64');
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', kek, wrapped.subarray(0, 12));
-    decipher.setAAD(Buffer.from(WRAP_AAD + record.storeId, 'utf8'));
-    decipher.setAuthTag(wrapped.subarray(wrapped.length - 16));
-    return Buffer.concat([decipher.update(wrapped.subarray(12, wrapped.length - 16)), decipher.final()]);
-  } catch (err) {
-    throw new DosError(ErrorCodes.CORRUPT, 'the key check matched but the master key failed to unwrap: the keyring is damaged', {}, { cause: err });
-  }
+  const master = wrapped.length < GCM_NONCE_BYTES + GCM_TAG_BYTES ? null : aesGcm.open(
+    kek, wrapped.subarray(0, GCM_NONCE_BYTES), Buffer.from(WRAP_AAD + record.storeId, 'utf8'),
+    wrapped.subarray(GCM_NONCE_BYTES, wrapped.length - GCM_TAG_BYTES), wrapped.subarray(wrapped.length - GCM_TAG_BYTES),
+  );
+  if (!master) throw new DosError(ErrorCodes.CORRUPT, 'the key check matched but the master key failed to unwrap: the keyring is damaged');
+  return master;
 }

@@ -1,5 +1,5 @@
-import { createDecipheriv } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
+import { aesGcm } from '../core/aes-gcm.js';
 import { SEED_HEADER_LENGTH, SEED_MIN_SEALED_LENGTH, SEED_SALT_LENGTH, SEED_TAG_LENGTH } from './constants.js';
 import { authenticationFailed, notGzip, passThroughOr, tooShort, type DecodeSite } from './decode-errors.js';
 import type { TempOutputFile } from './temp-output-file.js';
@@ -19,13 +19,9 @@ export function openSealedChunk(sealed: Buffer, key: Buffer, site: DecodeSite, k
   const nonce = sealed.subarray(SEED_SALT_LENGTH, SEED_HEADER_LENGTH);
   const ciphertext = sealed.subarray(SEED_HEADER_LENGTH, sealed.length - SEED_TAG_LENGTH);
   const tag = sealed.subarray(sealed.length - SEED_TAG_LENGTH);
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-  } catch (err) {
-    throw authenticationFailed(site, keyVerified, err);
-  }
+  const plaintext = aesGcm.open(key, nonce, Buffer.alloc(0), ciphertext, tag);
+  if (!plaintext) throw authenticationFailed(site, keyVerified);
+  return plaintext;
 }
 
 /**
