@@ -18,6 +18,7 @@ export interface BotOptions {
   apiBase?: string;
   cdnBase?: string;
   folders: BotFolders;
+  /** The seed's passphrase (SEED_USER_KEY, else USER_KEY): for seed sets and seed archives only. */
   userKey?: string;
   historyLog?: string;
   /** DISCORD_DRIVE_STORAGE_CHANNEL_ID: pre-card archives' messages (`!migrate-legacy`). */

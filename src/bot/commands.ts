@@ -23,7 +23,7 @@ export interface Conversation {
 export interface BotServices {
   store: Store;
   folders: BotFolders;
-  /** USER_KEY: needed to reassemble seed sets and restore seed archives. */
+  /** The seed's passphrase (SEED_USER_KEY, else USER_KEY): needed to reassemble seed sets and restore seed archives. */
   userKey?: string;
   /** DISCORD_DRIVE_LOG_FILE, for `!migrate-legacy`. */
   historyLog?: string;

@@ -57,7 +57,7 @@ export async function startBot(cfg: Config, settings: BotSettings, store: Store,
   const { DosBot } = await import('../bot/index.js');
   const bot = new DosBot({
     store, token: settings.token, archiveChannelId: settings.archiveChannelId, guildId: cfg.guildId,
-    apiBase: cfg.discordApiBase, cdnBase: cfg.discordCdnBase, folders: settings.folders, userKey: cfg.userKey, historyLog: cfg.logFile, storageChannelId: cfg.storageChannelId,
+    apiBase: cfg.discordApiBase, cdnBase: cfg.discordCdnBase, folders: settings.folders, userKey: cfg.seedUserKey, historyLog: cfg.logFile, storageChannelId: cfg.storageChannelId,
     allowedRole: cfg.allowedRole, allowedUsers: cfg.allowedUsers, allowDms: cfg.allowDms,
     syncOnStart: options.syncOnStart,
     log: (line) => notice(`bot: ${line}`),

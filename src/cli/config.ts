@@ -10,6 +10,11 @@ import { DosError, ErrorCodes } from '../core/errors.js';
 export interface Config {
   home: string;
   userKey?: string;
+  /**
+   * The passphrase the Python seed's archives are encrypted with (each chunk's key comes from
+   * it directly): SEED_USER_KEY, else USER_KEY. They differ only after `dos passwd --force`.
+   */
+  seedUserKey?: string;
   discordToken?: string;
   archiveChannelId?: string;
   logChannelId?: string;
@@ -41,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return {
     home,
     userKey: nonEmpty(env.USER_KEY),
+    seedUserKey: nonEmpty(env.SEED_USER_KEY) ?? nonEmpty(env.USER_KEY),
     discordToken: nonEmpty(env.DISCORD_BOT_TOKEN),
     archiveChannelId: nonEmpty(env.DISCORD_DRIVE_ARCHIVE_CHANNEL_ID),
     logChannelId: nonEmpty(env.DISCORD_DRIVE_LOG_CHANNEL_ID),

@@ -8,6 +8,7 @@ import { registerGet } from './commands/get.js';
 import { registerInit } from './commands/init.js';
 import { registerLs } from './commands/ls.js';
 import { registerMount } from './commands/mount.js';
+import { registerPasswd } from './commands/passwd.js';
 import { registerPut } from './commands/put.js';
 import { registerResume } from './commands/resume.js';
 import { registerRm } from './commands/rm.js';
@@ -35,6 +36,7 @@ registerVerify(program, config);
 registerRm(program, config);
 registerResume(program, config);
 registerStatus(program, config);
+registerPasswd(program, config);
 registerSlice(program, config);
 registerBot(program, config);
 

@@ -23,7 +23,7 @@ function chunkText(site: DecodeSite): string {
 export function authenticationFailed(site: DecodeSite, keyVerified: boolean, cause?: unknown): DosError {
   const message = keyVerified
     ? `corrupted ${chunkText(site)} of ${site.file} (manifest ${site.manifest}): it failed authentication although earlier chunks decrypted with this USER_KEY`
-    : `wrong USER_KEY or corrupted ${chunkText(site)} of ${site.file} (manifest ${site.manifest}): authentication failed`;
+    : `wrong USER_KEY or corrupted ${chunkText(site)} of ${site.file} (manifest ${site.manifest}): authentication failed (seed data is read with SEED_USER_KEY when that is set)`;
   return new DosError(ErrorCodes.CORRUPT, message, { ...site, keyVerified }, { cause });
 }
 

@@ -77,14 +77,14 @@ export interface AssembleResult {
 }
 
 /** `dos assemble`: a v4 set (it has a keyring.json) or any seed set of chunks and manifests. */
-export async function assembleOfflineSet(dir: string, options: { out?: string; userKey?: string; force?: boolean; deleteInput?: boolean; onProgress?: ProgressFn; notice?: (m: string) => void }): Promise<AssembleResult> {
+export async function assembleOfflineSet(dir: string, options: { out?: string; userKey?: string; seedUserKey?: string; force?: boolean; deleteInput?: boolean; onProgress?: ProgressFn; notice?: (m: string) => void }): Promise<AssembleResult> {
   const setDir = resolveSetFolder(dir);
   if (isV4Set(setDir)) {
     const restored = await assembleV4Set(setDir, options);
     return { kind: 'v4', folders: restored.map((r) => ({ destination: r.destination, files: r.files, bytes: r.bytes })), inputDeleted: options.deleteInput === true };
   }
   const report = await assembleSeedSet(setDir, resolve(options.out ?? dirname(setDir)), {
-    userKey: options.userKey, force: options.force, deleteInput: options.deleteInput, onProgress: options.onProgress,
+    userKey: options.seedUserKey ?? options.userKey, force: options.force, deleteInput: options.deleteInput, onProgress: options.onProgress,
   });
   const folders = report.outputDirs.map((destination) => {
     const files = report.files.filter((f) => join(report.outBase, f.path).startsWith(`${destination}/`));

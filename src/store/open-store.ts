@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import type { Backend } from '../backends/backend.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 import { DEFAULT_COMPRESSION, DEFAULT_FRAME_SIZE, type CompressionPolicy } from '../core/frame.js';
-import { createKeyring, parseKeyringRecord, unlockKeyring, DEFAULT_SCRYPT, type KeySet, type ScryptParams } from '../core/keyring.js';
+import { createKeyring, parseKeyringRecord, unlockKeyring, DEFAULT_SCRYPT, type KeyringRecord, type KeySet, type ScryptParams } from '../core/keyring.js';
 import { StoreIndex } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
 import { abandonDeadJobs } from './remove.js';
@@ -74,10 +74,15 @@ export async function initStore(options: Omit<OpenStoreOptions, 'userKey' | 'cre
 
 async function writeNewKeyring(backend: Backend, index: StoreIndex, userKey: string | null, scrypt: ScryptParams = DEFAULT_SCRYPT): Promise<KeySet> {
   const { record, keys } = await createKeyring(userKey, scrypt);
+  await publishKeyring(backend, index, record);
+  return keys;
+}
+
+/** Writes the keyring to the backend (the authority), then the index's copy of it. */
+export async function publishKeyring(backend: Backend, index: StoreIndex, record: KeyringRecord): Promise<void> {
   const bytes = Buffer.from(JSON.stringify(record, null, 2));
   await backend.writeKeyring(bytes);
   index.setMeta(KEYRING_COPY, bytes.toString());
-  return keys;
 }
 
 async function assemble(options: Omit<OpenStoreOptions, 'userKey' | 'backend'> & { backend: Backend }, opened: StoreIndex, keys: KeySet, notice: (m: string) => void): Promise<Store> {

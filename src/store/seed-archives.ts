@@ -21,7 +21,7 @@ import type { VerifyProblem, VerifyResult } from './verify.js';
  * seed's folder name), so an interrupted download resumes, then runs assembleSeedSet.
  */
 export interface SeedOptions {
-  /** The seed's USER_KEY (the same passphrase as the store's). */
+  /** The seed's passphrase: SEED_USER_KEY, else USER_KEY (they differ after `dos passwd --force`). */
   userKey?: string;
   /** Where downloads go (a folder per archive); default: next to the index. */
   workDir?: string;

@@ -8,6 +8,7 @@ import { applyChanges, createArchive, type ApplyResult, type TreeChange } from '
 import { requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
 import { getArchive, type GetOptions, type GetResult } from './restore.js';
 import { syncFromBackend, type SyncResult } from './sync.js';
+import { changePassphrase, type PassphraseChange, type PassphraseChangeOptions } from './passphrase.js';
 import { verifyArchive, type VerifyResult } from './verify.js';
 import { listSeedTree, verifySeedArchive, type SeedOptions } from './seed-archives.js';
 import { resumeSeedUploads, uploadSeedSet, type SeedResumeOutcome, type SeedUploadOptions, type SeedUploadOutcome } from './seed-upload.js';
@@ -147,6 +148,11 @@ export class Store {
   /** Finishes interrupted puts (see resume.ts). */
   resume(onProgress?: ProgressFn): Promise<ResumeOutcome[]> {
     return resumeInterrupted(this.ctx, onProgress);
+  }
+
+  /** Rewraps the master key under `newKey` (passphrase.ts): no data moves. */
+  changePassphrase(currentKey: string | undefined, newKey: string, options?: PassphraseChangeOptions): Promise<PassphraseChange> {
+    return changePassphrase(this.ctx, currentKey, newKey, options);
   }
 
   /** `dos sync`, `!rebuild-log`: what the backend holds now, not what this process read a moment ago. */

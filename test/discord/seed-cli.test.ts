@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOS_BIN, runDos } from '../helpers/cli.js';
 import { listFiles, readFixtureExpectation, sha256File } from '../helpers/seed-fixtures.js';
@@ -93,5 +93,45 @@ describe('seed archives through the dos command line on Discord', () => {
     expect(readFileSync(join(out, 'plain.dat')).equals(data)).toBe(true);
     const again = await runDos(['resume'], env);
     expect(again.stdout).toMatch(/nothing to resume/);
+  }, 60_000);
+
+  it('dos passwd: refused while seed archives need the passphrase itself; with --force the pinned keyring changes and SEED_USER_KEY reads them', async () => {
+    const emu = await emulator();
+    await postFixture(emu, botRest(emu));
+    const expected = await readFixtureExpectation('legacy-v3.1');
+    const home = tempDir('dos-seed-passwd-home-');
+    const cwd = tempDir('dos-seed-passwd-cwd-');
+    const mine = join(tempDir('dos-seed-passwd-src-'), 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'letter.txt'), 'to be read with the new passphrase\n');
+    const oldKey = expected.user_key;
+    const newKey = 'the new passphrase for this server';
+    const env = { DOS_HOME: home, USER_KEY: oldKey, ...emu.env() };
+    expect((await runDos(['put', mine, '--name', 'mine'], env, cwd)).code).toBe(0);
+    expect((await runDos(['sync'], env, cwd)).code).toBe(0);
+
+    const refused = await runDos(['passwd'], { ...env, NEW_USER_KEY: newKey }, cwd);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/1 archive\(s\) made by the Python seed/);
+    const forced = await runDos(['passwd', '--force'], { ...env, NEW_USER_KEY: newKey }, cwd);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toMatch(/still need the OLD passphrase: set SEED_USER_KEY/);
+
+    // Another machine: no index, the pinned keyring is all it has.
+    const elsewhere = { DOS_HOME: tempDir('dos-seed-passwd-other-'), ...emu.env() };
+    expect((await runDos(['ls'], { ...elsewhere, USER_KEY: oldKey }, cwd)).code).toBe(5);
+    const withNew = { ...elsewhere, USER_KEY: newKey, SEED_USER_KEY: oldKey };
+    const ls = await runDos(['ls', '--json'], withNew, cwd);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(JSON.parse(ls.stdout).map((a: { name: string }) => a.name).sort()).toEqual(['Holiday Photos', 'mine']);
+    const got = await runDos(['get', 'mine', 'restored-mine'], withNew, cwd);
+    expect(got.code, got.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'restored-mine', 'letter.txt'), 'utf8')).toBe('to be read with the new passphrase\n');
+    const newKeyOnly = await runDos(['get', '#271126-07', 'not-restored'], { ...elsewhere, USER_KEY: newKey }, cwd);
+    expect(newKeyOnly.code).toBe(7);
+    expect(newKeyOnly.stderr).toMatch(/wrong USER_KEY or corrupted chunk .* \(seed data is read with SEED_USER_KEY when that is set\)/);
+    const seed = await runDos(['get', '#271126-07', 'restored-seed'], withNew, cwd);
+    expect(seed.code, seed.stderr).toBe(0);
+    for (const [name, e] of Object.entries(expected.files)) expect(await sha256File(join(cwd, 'restored-seed', name)), name).toBe(e.sha256);
   }, 60_000);
 });

@@ -18,7 +18,7 @@ export function registerGet(program: Command, config: () => Config): void {
       await withStore(cfg, false, async (store) => {
         const bar = progressBar('get', !opts.json);
         // USER_KEY and the download folder are for archives the Python seed made.
-        const seed = { userKey: cfg.userKey, workDir: join(cfg.home, 'downloads') };
+        const seed = { userKey: cfg.seedUserKey, workDir: join(cfg.home, 'downloads') };
         const result = await store.get(target, dest, { force: opts.force, onProgress: bar.update, ...seed }).finally(bar.stop);
         if (opts.json) printJson(result);
         else process.stdout.write(`restored ${result.files} file(s), ${formatBytes(result.bytes)}, from ${result.archive} into ${result.destination}\n`);

@@ -55,7 +55,7 @@ export function registerMount(program: Command, config: () => Config): void {
         // Seed archives are restored whole on first read (their chunks allow nothing else).
         seedCacheDir: join(cfg.home, 'cache', 'seed'),
         seedCacheBytes: megabytes('DOS_SEED_CACHE_MB', DEFAULT_SEED_CACHE_BYTES),
-        userKey: cfg.userKey,
+        userKey: cfg.seedUserKey,
       });
       const { resumed } = session.start();
       if (resumed > 0) notice(`${resumed} change(s) queued by an earlier mount will be committed now`);

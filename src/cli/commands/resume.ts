@@ -20,7 +20,7 @@ export function registerResume(program: Command, config: () => Config): void {
         // Files closed in a mount that was killed before they were uploaded.
         const mountQueue = await finishMountQueue(store.ctx, stagingDirOf(config()), notice);
         // Seed-sliced sets the bot's !upload did not finish (a crash, a failed file).
-        const seedUploads = await store.resumeSeedUploads({ userKey: config().userKey });
+        const seedUploads = await store.resumeSeedUploads({ userKey: config().seedUserKey });
         if (opts.json) printJson({ puts: outcomes, mountQueue, seedUploads });
         else if (outcomes.length === 0 && mountQueue.changes === 0 && seedUploads.length === 0) process.stdout.write('nothing to resume\n');
         else {

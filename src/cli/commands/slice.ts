@@ -36,7 +36,7 @@ export function registerSlice(program: Command, config: () => Config): void {
     .option('--json', 'print JSON')
     .action(async (dir: string, opts: { out?: string; force?: boolean; deleteInput?: boolean; json?: boolean }) => {
       const bar = progressBar('assemble', !opts.json);
-      const result = await assembleOfflineSet(dir, { out: opts.out, userKey: config().userKey, force: opts.force, deleteInput: opts.deleteInput, onProgress: bar.update, notice })
+      const result = await assembleOfflineSet(dir, { out: opts.out, userKey: config().userKey, seedUserKey: config().seedUserKey, force: opts.force, deleteInput: opts.deleteInput, onProgress: bar.update, notice })
         .finally(bar.stop);
       if (opts.json) printJson(result);
       else for (const folder of result.folders) process.stdout.write(`restored ${folder.files} file(s), ${formatBytes(folder.bytes)}, into ${folder.destination}\n`);

@@ -18,7 +18,7 @@ export function registerVerify(program: Command, config: () => Config): void {
       if (!archive && !opts.all) throw new DosError(ErrorCodes.BAD_INPUT, 'name an archive to verify, or pass --all');
       const cfg = config();
       await withStore(cfg, false, async (store) => {
-        const seed = { userKey: cfg.userKey, workDir: join(cfg.home, 'downloads') };
+        const seed = { userKey: cfg.seedUserKey, workDir: join(cfg.home, 'downloads') };
         const results = opts.all ? await store.verifyAll(opts.deep === true, seed) : [await store.verify(archive!, opts.deep === true, seed)];
         if (opts.json) printJson(opts.all ? results : results[0]);
         else for (const r of results) process.stdout.write(describe(r));

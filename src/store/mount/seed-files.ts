@@ -113,7 +113,7 @@ export class SeedFiles {
   }
 
   private async restore(archive: ArchiveRow): Promise<string> {
-    if (!this.options.userKey) throw new DosError(ErrorCodes.KEY_REQUIRED, `${archive.id} is a seed archive: reading it needs USER_KEY (its chunks are encrypted with the passphrase itself)`, { archive: archive.id });
+    if (!this.options.userKey) throw new DosError(ErrorCodes.KEY_REQUIRED, `${archive.id} is a seed archive: reading it needs USER_KEY or SEED_USER_KEY (its chunks are encrypted with the passphrase itself)`, { archive: archive.id });
     const dir = this.cache.folderOf(archive.id);
     // Identical files already there are kept, so a restore interrupted by an unmount resumes.
     await getSeedArchive(this.ctx, archive, '', dir, { userKey: this.options.userKey, workDir: join(this.cache.dir, '.downloads') });

@@ -41,7 +41,7 @@ export interface MountSessionOptions {
   seedCacheDir?: string;
   /** Bound of that folder in bytes (default 4 GiB); the archive being read always stays. */
   seedCacheBytes?: number;
-  /** USER_KEY, which seed archives' chunks are encrypted with. */
+  /** The passphrase seed archives' chunks are encrypted with (SEED_USER_KEY, else USER_KEY). */
   userKey?: string;
 }
 
