@@ -1,4 +1,4 @@
-import { lstat, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { DosError, ErrorCodes } from '../core/errors.js';
 import { safeName } from '../core/safe-path.js';
@@ -71,7 +71,7 @@ export async function planSeedRestore(chunkDirInput: string, outBaseInput: strin
   }
 
   const planned = manifests.map((manifest) => planManifest(manifest, chunkDir, outBase, manifests.length));
-  refuseCollisions(planned);
+  refuseCollisions(planned, outBase);
   await checkChunks(planned, chunkDir);
   await checkTargets(planned, outBase, options.force);
   const totalInputBytes = planned.reduce((sum, m) => sum + m.files.reduce((s, f) => s + f.chunks.reduce((c, k) => c + k.size, 0), 0), 0);
@@ -102,8 +102,11 @@ function planManifest(manifest: SeedManifest, chunkDir: string, outBase: string,
   return { manifest, path: join(chunkDir, manifest.fileName), outputDir, files };
 }
 
-/** The seed let a later entry silently overwrite an earlier one; two sources for one path is an error. */
-function refuseCollisions(planned: PlannedManifest[]): void {
+/**
+ * The seed let a later entry silently overwrite an earlier one; two sources for one path is an
+ * error. So is a path that one manifest restores a file to and another needs as a folder.
+ */
+function refuseCollisions(planned: PlannedManifest[], outBase: string): void {
   const owners = new Map<string, string>();
   for (const m of planned) {
     for (const f of m.files) {
@@ -113,6 +116,18 @@ function refuseCollisions(planned: PlannedManifest[]): void {
         throw new DosError(ErrorCodes.BAD_INPUT, `both ${previous} and ${owner} restore to ${f.relativePath}; refusing to let one overwrite the other`, { path: f.target, manifests: [previous, owner] });
       }
       owners.set(f.target, owner);
+    }
+  }
+  const below = outBase.endsWith(sep) ? outBase : `${outBase}${sep}`;
+  for (const m of planned) {
+    const folders = [m.outputDir, ...m.files.map((f) => dirname(f.target))];
+    for (const folder of folders) {
+      for (let current = folder; current.startsWith(below); current = dirname(current)) {
+        const fileOwner = owners.get(current);
+        if (fileOwner !== undefined) {
+          throw new DosError(ErrorCodes.BAD_INPUT, `${fileOwner} restores a file to ${relative(outBase, current)}, which ${m.manifest.fileName} needs as a folder`, { path: current });
+        }
+      }
     }
   }
 }
@@ -187,17 +202,24 @@ async function checkTargets(planned: PlannedManifest[], outBase: string, force: 
   }
 }
 
-/** Each existing level between the output folder and the base must be a folder. */
+/**
+ * Each existing level below the base down to the output folder must be a plain folder: a file
+ * is in the way, and a symlink (planted, or left by anything) would send the restore outside
+ * the base. Every level is looked at with lstat, from the top, since a link higher up is just
+ * as bad as one at the end. The base itself is the user's choice and may be a link.
+ */
 async function checkFolderPath(dir: string, outBase: string, checked: Set<string>): Promise<void> {
-  for (let current = dir; ; current = dirname(current)) {
-    if (checked.has(current)) return;
+  const rel = relative(outBase, dir);
+  if (rel === '') return;
+  let current = outBase;
+  for (const part of rel.split(sep)) {
+    current = join(current, part);
+    if (checked.has(current)) continue;
     checked.add(current);
-    const stats = await stat(current).catch(ignoreMissing);
-    if (stats !== undefined) {
-      if (!stats.isDirectory()) throw new DosError(ErrorCodes.EXISTS, `${current} exists and is not a folder`, { path: current });
-      return;
-    }
-    if (current === outBase || dirname(current) === current) return;
+    const stats = await lstat(current).catch(ignoreMissing);
+    if (stats === undefined) return; // nothing deeper exists either
+    if (stats.isSymbolicLink()) throw new DosError(ErrorCodes.UNSAFE_PATH, `${current} is a symbolic link; refusing to restore through it`, { path: current });
+    if (!stats.isDirectory()) throw new DosError(ErrorCodes.EXISTS, `${current} exists and is not a folder`, { path: current });
   }
 }
 

@@ -246,6 +246,26 @@ describe('hostile names from the manifest', () => {
     await expectNothingWritten(before);
   });
 
+  it('a name longer than file systems allow → UNSAFE_PATH while planning, not a crash half-way', async () => {
+    const set = await plainSet();
+    await editSeedManifest(set.manifestPath, (m) => {
+      (Object.values(m.files)[1] as { original_name: string }).original_name = 'n'.repeat(256);
+    });
+    const before = await snapshotFiles(tmp);
+    const error = await failing('UNSAFE_PATH');
+    expect(error.message).toMatch(/longer than 255 bytes/);
+    await expectNothingWritten(before);
+  });
+
+  it('one manifest restoring a file where another needs a folder → BAD_INPUT while planning', async () => {
+    await writeSeedSet({ format: '2.1', dir: chunkDir, sourceFolder: 'a', now: new Date('2026-01-01T10:00:00'), files: [{ name: 'b', data: Buffer.from('file b') }] });
+    await writeSeedSet({ format: '2.1', dir: chunkDir, sourceFolder: 'a/b', now: new Date('2026-01-01T11:00:00'), files: [{ name: 'c', data: Buffer.from('file c') }] });
+    const before = await snapshotFiles(tmp);
+    const error = await failing('BAD_INPUT');
+    expect(error.message).toMatch(/restores a file to a\/b, which .* needs as a folder/);
+    await expectNothingWritten(before);
+  });
+
   it('a chunk that is a symlink is not followed', async () => {
     const set = await plainSet([{ name: 'a.txt', data: Buffer.from('abc') }]);
     await rm(set.chunks[0]!.path);
@@ -268,6 +288,21 @@ describe('existing output', () => {
     await assembleSeedSet(chunkDir, outBase, { force: true });
     expect(await readFile(join(outBase, 'Folder', 'b.txt'), 'utf8')).toBe('bravo');
     expect(await readFile(join(outBase, 'Folder', 'a.txt'), 'utf8')).toBe('alpha');
+  });
+
+  it.each([['the output folder', 'Folder'], ['a folder above it', 'Deep']])('a symlink in the output (%s) is not written through, even with force', async (_what, linked) => {
+    await writeSeedSet({ format: '2.1', dir: chunkDir, files: [{ name: 'a.txt', data: Buffer.from('alpha') }], sourceFolder: linked === 'Deep' ? 'Deep/Folder' : 'Folder', chunkSize: 4 });
+    const outside = join(tmp, 'outside');
+    await mkdir(join(outside, 'Folder'), { recursive: true });
+    await writeFile(join(outside, 'a.txt'), 'not yours');
+    await mkdir(outBase, { recursive: true });
+    await symlink(outside, join(outBase, linked));
+    const before = await snapshotFiles(outside);
+    for (const force of [false, true]) {
+      const error = await failing('UNSAFE_PATH', { force });
+      expect(error.message).toMatch(/is a symbolic link; refusing to restore through it/);
+    }
+    expect(await snapshotFiles(outside)).toEqual(before);
   });
 
   it('a folder where a file should go → EXISTS even with force', async () => {
