@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { DosError, ErrorCodes, fromSystemError } from '../core/errors.js';
 import { safeRelativeParts } from '../core/safe-path.js';
 
@@ -25,7 +25,11 @@ export function defaultDestinationName(name: string, archiveId: string): string 
  * a symlink planted in the destination must not redirect our writes elsewhere.
  */
 export async function makeDirectory(root: string, dir: string): Promise<void> {
-  await mkdir(root, { recursive: true });
+  await mkdir(root, { recursive: true }).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST' && err.code !== 'ENOTDIR') throw fromSystemError(err, `creating ${root}`);
+    const file = await nearestExisting(root);
+    throw new DosError(ErrorCodes.EXISTS, `${file} is in the way${file === root ? '' : ` of ${root}`}: a file, not a folder`, { path: file }, { cause: err });
+  });
   const rel = relative(root, dir);
   if (rel === '') return;
   let current = root;
@@ -41,6 +45,13 @@ export async function makeDirectory(root: string, dir: string): Promise<void> {
     if (stats.isSymbolicLink() || !stats.isDirectory()) {
       throw new DosError(ErrorCodes.UNSAFE_PATH, `${current} is not a plain folder; refusing to write through it`, { path: current });
     }
+  }
+}
+
+/** `path` itself or the closest of its parents that exists. */
+async function nearestExisting(path: string): Promise<string> {
+  for (let current = path; ; current = dirname(current)) {
+    if ((await lstat(current).catch(() => null)) !== null || dirname(current) === current) return current;
   }
 }
 

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { LocalBackend } from '../backends/local/local-backend.js';
 import { DosError, ErrorCodes } from '../core/errors.js';
 import type { ProgressFn } from './context.js';
-import { defaultDestinationName } from './destination.js';
+import { defaultDestinationName, makeDirectory } from './destination.js';
 import { initStore, openStore } from './open-store.js';
 import type { PutResult } from './put.js';
 import type { GetResult } from './restore.js';
@@ -30,6 +30,11 @@ export async function sliceToSet(folder: string, outDir: string, options: { user
   }
 }
 
+/** Whether `path` is `folder` or lies inside it. */
+function within(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
+}
+
 export function isV4Set(dir: string): boolean {
   return existsSync(join(dir, 'keyring.json'));
 }
@@ -43,8 +48,17 @@ export async function assembleV4Set(dir: string, options: { out?: string; userKe
   try {
     const archives = store.listArchives();
     if (archives.length === 0) throw new DosError(ErrorCodes.NOT_FOUND, `${dir} holds a keyring but no archive`);
-    for (const archive of archives) {
-      results.push(await store.get(archive.id, join(outBase, defaultDestinationName(archive.name, archive.id)), { force: options.force, onProgress: options.onProgress }));
+    const destinations = archives.map((archive) => join(outBase, defaultDestinationName(archive.name, archive.id)));
+    // Restored files mixed into the set's own folder (or the set inside what is restored) would
+    // be deleted with it by --delete-input, and are a muddle without it.
+    const overlapping = destinations.find((d) => within(d, setDir) || within(setDir, d));
+    if (overlapping !== undefined) {
+      throw new DosError(ErrorCodes.BAD_INPUT, `the set in ${setDir} would be restored into ${overlapping}, which overlaps it; choose another folder with --out`, { path: overlapping });
+    }
+    for (const [i, archive] of archives.entries()) {
+      // The folder is named after the archive: refuse a symlink there, as get does.
+      await makeDirectory(outBase, destinations[i]!);
+      results.push(await store.get(archive.id, destinations[i], { force: options.force, onProgress: options.onProgress }));
     }
   } finally {
     await store.close();

@@ -46,6 +46,9 @@ export async function getArchive(ctx: StoreContext, target: string, dest: string
   requireReadable(archive);
   if (archive.kind === 'seed') return getSeedArchive(ctx, archive, path, dest, options);
   const plan = await planRestore(ctx, archive.id, archive.name, path, dest);
+  // A folder dos named itself (after the archive or folder) must not be a symlink planted to
+  // send the restore elsewhere; a DEST the user typed is theirs to point anywhere.
+  if (plan.namedByUs) await makeDirectory(dirname(plan.root), plan.root);
   const alreadyThere = await checkDestination(plan, options.force === true);
 
   const total = plan.items.reduce((s, i) => s + (i.entry.type === 'file' ? i.entry.size : 0), 0);
@@ -86,13 +89,15 @@ interface PlannedItem {
 interface RestorePlan {
   /** The folder everything lands in (created if needed). */
   root: string;
+  /** Whether dos chose that folder's name (no DEST was given). */
+  namedByUs: boolean;
   items: PlannedItem[];
 }
 
 async function planRestore(ctx: StoreContext, archiveId: string, archiveName: string, path: string, dest: string | undefined): Promise<RestorePlan> {
   if (path === '') {
     const root = resolve(dest ?? defaultDestinationName(archiveName, archiveId));
-    return { root, items: ctx.index.listEntries(archiveId).map((entry) => ({ entry, target: targetOf(root, entry.path) })) };
+    return { root, namedByUs: dest === undefined, items: ctx.index.listEntries(archiveId).map((entry) => ({ entry, target: targetOf(root, entry.path) })) };
   }
   const entry = ctx.index.getEntry(archiveId, path);
   if (!entry) throw new DosError(ErrorCodes.NOT_FOUND, `${archiveId} has no ${path}`, { archive: archiveId, path });
@@ -101,12 +106,12 @@ async function planRestore(ctx: StoreContext, archiveId: string, archiveName: st
     const prefix = `${path}/`;
     const items = ctx.index.listEntries(archiveId).filter((e) => e.path.startsWith(prefix))
       .map((e) => ({ entry: e, target: targetOf(root, e.path.slice(prefix.length)) }));
-    return { root, items };
+    return { root, namedByUs: dest === undefined, items };
   }
   let target = resolve(dest ?? basename(path));
   const existing = await lstat(target).catch(() => null);
   if (existing?.isDirectory()) target = join(target, basename(path));
-  return { root: dirname(target), items: [{ entry, target }] };
+  return { root: dirname(target), namedByUs: false, items: [{ entry, target }] };
 }
 
 /** Joins a manifest path under the destination after re-checking it (defence in depth). */
@@ -141,7 +146,8 @@ async function checkDestination(plan: RestorePlan, force: boolean): Promise<Set<
 
 async function restoreFile(ctx: StoreContext, archiveId: string, entry: EntryRow, target: string, progress: (n: number) => void): Promise<void> {
   const frames = frameLocations(ctx, archiveId, entry);
-  const temp = join(dirname(target), `.${basename(target)}.dos-partial-${randomBytes(4).toString('hex')}`);
+  // Short and fixed in length: the target's own name may already be as long as names can be.
+  const temp = join(dirname(target), `.dos-partial-${randomBytes(8).toString('hex')}`);
   const handle = await open(temp, 'wx', 0o600);
   let closed = false;
   try {

@@ -131,7 +131,7 @@ describe('the dos command line', () => {
 
   it('has --help on every command', async () => {
     const { dos } = setup();
-    for (const command of ['init', 'put', 'ls', 'get', 'verify', 'rm', 'gc', 'status', 'sync', 'resume', 'slice', 'assemble']) {
+    for (const command of ['init', 'put', 'ls', 'get', 'verify', 'rm', 'gc', 'status', 'sync', 'resume', 'slice', 'assemble', 'passwd']) {
       const help = await dos([command, '--help']);
       expect(help.code, command).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`Usage: dos ${command}`));

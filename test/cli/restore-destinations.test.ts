@@ -1,0 +1,96 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DOS_BIN, runDos } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
+import { snapshot, writeTree } from '../helpers/trees.js';
+
+/** Where restored files land, when that place is odd: links, files in the way, long names, the set's own folder. */
+
+beforeAll(() => {
+  if (!existsSync(DOS_BIN)) throw new Error(`${DOS_BIN} is missing: run "npm run build" first (npm test does)`);
+});
+
+function setup() {
+  const home = tempDir('dos-dest-home-');
+  const cwd = tempDir('dos-dest-cwd-');
+  const outside = tempDir('dos-dest-outside-');
+  writeFileSync(join(outside, 'readme.md'), 'not yours to overwrite\n');
+  const dos = (args: string[]) => runDos(args, { DOS_HOME: home, USER_KEY: 'destination tests' }, cwd);
+  return { cwd, outside, dos };
+}
+
+describe('restore destinations', () => {
+  it('get without DEST refuses a symlink where the folder named after the archive would go', async () => {
+    const { cwd, outside, dos } = setup();
+    const src = join(tempDir(), 'docs');
+    writeTree(src, { 'readme.md': '# mine\n' });
+    expect((await dos(['put', src])).code).toBe(0);
+    symlinkSync(outside, join(cwd, 'docs'));
+    for (const args of [['get', 'docs'], ['get', 'docs', '--force']]) {
+      const got = await dos(args);
+      expect(got.code, got.stderr).toBe(8);
+      expect(got.stderr).toMatch(/docs is not a plain folder; refusing to write through it/);
+    }
+    expect(readFileSync(join(outside, 'readme.md'), 'utf8')).toBe('not yours to overwrite\n');
+    // A DEST the user names may be a link: that is where they asked for it.
+    expect((await dos(['get', 'docs', join(cwd, 'docs'), '--force'])).code).toBe(0);
+  });
+
+  it('a DEST that is a file is refused with a clear error, not a crash', async () => {
+    const { cwd, dos } = setup();
+    const src = join(tempDir(), 'docs');
+    writeTree(src, { 'readme.md': '# mine\n', 'sub/x.txt': 'x' });
+    expect((await dos(['put', src])).code).toBe(0);
+    writeFileSync(join(cwd, 'afile'), 'keep');
+    for (const args of [['get', 'docs', 'afile'], ['get', 'docs/sub', 'afile/inside']]) {
+      const got = await dos(args);
+      expect(got.code, got.stderr).toBe(4);
+      expect(got.stderr).toMatch(/afile is in the way( of .*afile\/inside)?: a file, not a folder/);
+      expect(got.stderr).not.toMatch(/unexpected error/);
+    }
+    expect(readFileSync(join(cwd, 'afile'), 'utf8')).toBe('keep');
+  });
+
+  it('restores a file whose name is as long as names can be (255 bytes)', async () => {
+    const { cwd, dos } = setup();
+    const src = join(tempDir(), 'long');
+    const name = `${'é'.repeat(120)}${'n'.repeat(11)}.txt`; // 240 + 11 + 4 = 255 bytes
+    writeTree(src, { [name]: 'long name\n' });
+    expect((await dos(['put', src])).code).toBe(0);
+    const got = await dos(['get', 'long', 'out']);
+    expect(got.code, got.stderr).toBe(0);
+    expect(readdirSync(join(cwd, 'out'))).toEqual([name]);
+  });
+
+  it('assemble refuses to restore a set into its own folder (where --delete-input would then remove what it restored)', async () => {
+    const { cwd, dos } = setup();
+    const src = join(tempDir(), 'docs');
+    writeTree(src, { 'readme.md': '# mine\n' });
+    // The natural naming: docs sliced to usb/docs, whose parent is where assemble restores by default.
+    expect((await dos(['slice', src, '--out', 'usb/docs'])).code).toBe(0);
+    const set = snapshot(join(cwd, 'usb', 'docs'));
+    for (const extra of [[], ['--delete-input']]) {
+      const run = await dos(['assemble', 'usb/docs', ...extra]);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/overlaps it; choose another folder with --out/);
+      expect(snapshot(join(cwd, 'usb', 'docs'))).toEqual(set);
+    }
+    const elsewhere = await dos(['assemble', 'usb/docs', '--out', 'restored', '--delete-input']);
+    expect(elsewhere.code, elsewhere.stderr).toBe(0);
+    expect(snapshot(join(cwd, 'restored', 'docs'))).toEqual(snapshot(src));
+    expect(existsSync(join(cwd, 'usb', 'docs'))).toBe(false);
+  });
+
+  it('assemble refuses a symlink where the folder named after the archive would go', async () => {
+    const { cwd, outside, dos } = setup();
+    const src = join(tempDir(), 'docs');
+    writeTree(src, { 'readme.md': '# mine\n' });
+    expect((await dos(['slice', src, '--out', 'set'])).code).toBe(0);
+    mkdirSync(join(cwd, 'out'));
+    symlinkSync(outside, join(cwd, 'out', 'docs'));
+    const run = await dos(['assemble', 'set', '--out', 'out', '--force']);
+    expect(run.code, run.stderr).toBe(8);
+    expect(readFileSync(join(outside, 'readme.md'), 'utf8')).toBe('not yours to overwrite\n');
+  });
+});
