@@ -73,7 +73,7 @@ export function isDosError(err: unknown, code?: ErrorCode): err is DosError {
 /** Maps a Node system error (ENOSPC...) to a DosError where we have a better name for it. */
 export function fromSystemError(err: unknown, context: string): unknown {
   const sys = err as NodeJS.ErrnoException | undefined;
-  if (sys && (sys.code === 'ENOSPC' || sys.code === 'EDQUOT')) {
+  if (sys && (sys.code === 'ENOSPC' || sys.code === 'EDQUOT' || sys.code === 'SQLITE_FULL')) {
     return new DosError(ErrorCodes.NO_SPACE, `${context}: the disk is full`, { syscall: sys.syscall, path: sys.path }, { cause: err });
   }
   return err;

@@ -233,8 +233,9 @@ export class StoreIndex {
    * Makes a generation current in one transaction: its tree replaces the previous one, so
    * readers see either the old tree or the new one, never a mix.
    */
-  commitGeneration(gen: GenerationRow & { name: string; status: ArchiveStatus; entries: EntryRow[] }): void {
+  commitGeneration(gen: GenerationRow & { name: string; status: ArchiveStatus; entries: EntryRow[] }, alsoInTransaction?: () => void): void {
     this.db.transaction(() => {
+      alsoInTransaction?.();
       this.stmts.insertGeneration.run(gen.archiveId, gen.generation, gen.createdAt, gen.files, gen.bytes, gen.storedBytes, gen.manifestRef);
       this.stmts.clearEntries.run(gen.archiveId);
       for (const e of gen.entries) {

@@ -55,7 +55,8 @@ export async function uploadFiles(writer: PackWriter, source: InputSource, onByt
  * pack, the pack is stored, then the record is published, then the index commits. Upload
  * first, commit after: nothing published ever points at a pack that is not stored.
  */
-export async function publishGeneration(ctx: StoreContext, writer: PackWriter, target: GenerationTarget, entries: EntryRow[]): Promise<PublishedGeneration> {
+/** `inCommit` runs inside the index transaction that makes the generation current (see applyChanges). */
+export async function publishGeneration(ctx: StoreContext, writer: PackWriter, target: GenerationTarget, entries: EntryRow[], inCommit?: () => void): Promise<PublishedGeneration> {
   let manifest: Manifest;
   let sealed: Awaited<ReturnType<typeof sealManifest>>;
   let placed: PlacedFrame[];
@@ -95,7 +96,7 @@ export async function publishGeneration(ctx: StoreContext, writer: PackWriter, t
   ctx.index.commitGeneration({
     archiveId, generation, createdAt: Date.now(), files: fileEntries.length, bytes, storedBytes, manifestRef: JSON.stringify(ref),
     name, status: 'complete', entries,
-  });
+  }, inCommit);
   return { ref, files: fileEntries.length, bytes, storedBytes };
 }
 

@@ -4,7 +4,7 @@ import type { InputSource } from './input-source.js';
 import { putArchive, type PutOptions, type PutResult } from './put.js';
 import { collectGarbage, removeArchive, type GcOptions, type GcResult } from './remove.js';
 import { resumeInterrupted, type ResumeOutcome } from './resume.js';
-import { applyChanges, createArchive, type ApplyResult, type TreeChange } from './tree-change.js';
+import { applyChanges, createArchive, type ApplyOptions, type ApplyResult, type TreeChange } from './tree-change.js';
 import { requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
 import { getArchive, type GetOptions, type GetResult } from './restore.js';
 import { syncFromBackend, type SyncResult } from './sync.js';
@@ -133,7 +133,7 @@ export class Store {
   }
 
   /** Applies changes to an archive's tree as its next generation (see tree-change.ts). */
-  applyChanges(archiveId: string, changes: TreeChange[], options?: { onProgress?: ProgressFn }): Promise<ApplyResult> {
+  applyChanges(archiveId: string, changes: TreeChange[], options?: ApplyOptions): Promise<ApplyResult> {
     if (this.ctx.index.getArchive(archiveId)?.kind === 'seed') {
       return Promise.reject(new DosError(ErrorCodes.UNSUPPORTED, `${archiveId} was made by the Python seed and is read-only in dos`, { archive: archiveId }));
     }

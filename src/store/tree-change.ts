@@ -36,6 +36,16 @@ const DEFAULT_DIR_MODE = 0o755;
 const DEFAULT_FILE_MODE = 0o644;
 const LOCK_WAIT_MS = 120_000;
 
+export interface ApplyOptions {
+  onProgress?: ProgressFn;
+  /**
+   * Runs in the same index transaction that makes the new generation current. The mount drops
+   * the changes from its journal there: in a separate step, a crash between the two would
+   * replay changes already applied (a rename applied twice is not the same rename).
+   */
+  inCommit?: () => void;
+}
+
 /**
  * Applies changes as the archive's next generation. New file contents are uploaded first
  * (deduplicated: unchanged frames are never uploaded again; renames, removals and attribute
@@ -43,7 +53,7 @@ const LOCK_WAIT_MS = 120_000;
  * applied to the current tree — whatever another process committed meanwhile — and the new
  * generation is published and committed.
  */
-export async function applyChanges(ctx: StoreContext, archiveId: string, changes: TreeChange[], options: { onProgress?: ProgressFn } = {}): Promise<ApplyResult> {
+export async function applyChanges(ctx: StoreContext, archiveId: string, changes: TreeChange[], options: ApplyOptions = {}): Promise<ApplyResult> {
   for (const change of changes) for (const path of pathsOf(change)) safeRelativeParts(path, 'path');
   requireReadable(archiveOf(ctx, archiveId));
   const jobId = ctx.index.openJob('change', archiveId, { changes: changes.length });
@@ -67,7 +77,7 @@ export async function applyChanges(ctx: StoreContext, archiveId: string, changes
       changes.forEach((change, i) => applyOne(tree, change, contents.get(String(i))));
       const entries = [...tree.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       const next = archive.currentGeneration! + 1;
-      await publishGeneration(ctx, writer, { archiveId, lot: archive.lot, name: archive.name, createdAt: new Date(archive.createdAt), generation: next }, entries);
+      await publishGeneration(ctx, writer, { archiveId, lot: archive.lot, name: archive.name, createdAt: new Date(archive.createdAt), generation: next }, entries, options.inCommit);
       return next;
     });
     ctx.index.setJobState(jobId, 'done');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp.js';
 import { noise, snapshot, writeTree } from '../helpers/trees.js';
@@ -60,6 +60,46 @@ describe.skipIf(!hasFuse)('dos mount: crashes and concurrent writers', () => {
     const out = join(tempDir(), 'out');
     expect((await dos(['get', 'queued', out])).code).toBe(0);
     expect(snapshot(out)).toEqual(snapshot(expected));
+  });
+
+  it('a file its writer closed while a reader still holds it is queued at once: kill -9 then loses nothing', async () => {
+    const { mount } = makeHome({ DOS_MOUNT_BATCH_MS: '600000' }); // nothing commits before the kill
+    const m = await mount();
+    mkdirSync(m.path('held'));
+    const path = m.path('held', 'f.txt');
+    const writer = openSync(path, 'w');
+    writeSync(writer, 'precious data\n');
+    const reader = openSync(path, 'r'); // tail -f, an indexer, a file manager's preview
+    closeSync(writer);
+    expect((await m.info()).pending.changes).toBe(1);
+    await m.kill9();
+    try {
+      closeSync(reader);
+    } catch {
+      // the mount is gone
+    }
+    fusermount(m.dir);
+    const again = await mount(m.dir);
+    expect(readFileSync(again.path('held', 'f.txt'), 'utf8')).toBe('precious data\n');
+  });
+
+  it('kill -9 just after a commit replays none of it: an editor save (mv f f~, write f) is applied once', async () => {
+    const { mount } = makeHome();
+    const m = await mount();
+    mkdirSync(m.path('doc'));
+    writeFileSync(m.path('doc', 'f.txt'), 'old version\n');
+    await m.settled();
+    await m.stop();
+    // Both changes in one batch; the process dies right after the batch is committed.
+    const crashing = await mount(m.dir, { DOS_MOUNT_BATCH_MS: '1500', DOS_FAILPOINT: 'mount-committed' });
+    renameSync(crashing.path('doc', 'f.txt'), crashing.path('doc', 'f.txt~'));
+    writeFileSync(crashing.path('doc', 'f.txt'), 'new version\n');
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    fusermount(m.dir);
+    const again = await mount(m.dir);
+    await again.settled();
+    expect(readFileSync(again.path('doc', 'f.txt~'), 'utf8')).toBe('old version\n');
+    expect(readFileSync(again.path('doc', 'f.txt'), 'utf8')).toBe('new version\n');
   });
 
   it('a stale mount left by a crash is recovered by the next dos mount', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp.js';
 import { noise, randomText, snapshot, writeTree } from '../helpers/trees.js';
@@ -131,6 +132,10 @@ describe.skipIf(!hasFuse)('dos mount: writing', () => {
     expect(errnoOf(() => writeFileSync(m.path('file-at-root.txt'), 'x'))).toBe('EROFS');
     expect(errnoOf(() => renameSync(p('newdir'), p('moved')))).toBe('ENOTEMPTY');
     expect(errnoOf(() => readdirSync(p('keep.txt')))).toBe('ENOTDIR');
+    // Names the store would refuse at commit are refused now, not dropped after the writer was told all was well.
+    expect(errnoOf(() => writeFileSync(p('back\\slash.txt'), 'x'))).toBe('EINVAL');
+    expect(errnoOf(() => mkdirSync(p('c:')))).toBe('EINVAL');
+    expect(errnoOf(() => renameSync(p('touched.txt'), p('d:touched.txt')))).toBe('EINVAL');
 
     const expected = {
       'keep.txt': 'overwritten\n', 'log.txt': 'line1\nline2\n', 'a-renamed.txt': 'a', 'moved/sub/b.txt': 'b', 'touched.txt': '',
@@ -150,6 +155,34 @@ describe.skipIf(!hasFuse)('dos mount: writing', () => {
     await m.stop();
     const again = await mount(m.dir);
     check(again.path('box'));
+  });
+
+  it('a full staging disk gives the writer ENOSPC, never a shorter file', async (ctx) => {
+    const { dos, mount, home } = makeHome();
+    const src = tempDir();
+    writeTree(src, { 'big.bin': noise(8 * MiB, 21) });
+    expect((await dos(['put', src, '--name', 'full'])).code).toBe(0);
+    const staging = join(home, 'staging');
+    mkdirSync(staging, { recursive: true });
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', staging], { stdio: 'ignore' });
+    } catch {
+      ctx.skip(); // needs root to mount a tiny tmpfs; CI runs as root
+    }
+    try {
+      const m = await mount();
+      // Changing a committed file starts from a copy of all of it: 8 MiB do not fit in 6.
+      expect(errnoOf(() => closeSync(openSync(m.path('full', 'big.bin'), 'r+')))).toBe('ENOSPC');
+      expect(errnoOf(() => writeFileSync(m.path('full', 'new.bin'), noise(10 * MiB, 22)))).toBe('ENOSPC');
+      expect(readFileSync(m.path('full', 'big.bin')).equals(noise(8 * MiB, 21))).toBe(true);
+      await m.settled();
+      await m.stop();
+      const again = await mount(m.dir);
+      expect(readFileSync(again.path('full', 'big.bin')).equals(noise(8 * MiB, 21))).toBe(true);
+      await again.stop();
+    } finally {
+      execFileSync('umount', ['-l', staging], { stdio: 'ignore' });
+    }
   });
 
   it('._foo and .DS_Store stay local: served by the mount, never uploaded', async () => {

@@ -35,5 +35,7 @@ export function errnoNameOf(err: unknown): string {
   if (err instanceof DosError) return typeof err.details.errno === 'string' ? err.details.errno : byCode[err.code];
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code === 'EDQUOT' ? 'ENOSPC' : code;
+  // The index lives beside the staging folder: SQLite finding the disk full is the same full disk.
+  if (code === 'SQLITE_FULL') return 'ENOSPC';
   return 'EIO';
 }

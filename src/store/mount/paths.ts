@@ -1,3 +1,4 @@
+import { safeRelativeParts } from '../../core/safe-path.js';
 import type { ArchiveRow, StoreIndex } from '../../index/store-index.js';
 import { isSeed } from '../seed-index.js';
 import type { ArchiveView, ArchiveViews } from './archive-view.js';
@@ -85,6 +86,19 @@ export class MountPaths {
     const t = this.target(fusePath);
     if (!t.root && isSeed(t.archive)) throw new FsError('EROFS', `${t.archive.id} is a seed archive (read-only)`);
     return t;
+  }
+
+  /**
+   * A new name inside an archive must be one the store accepts (safe-path.ts): accepted here and
+   * refused at commit, the file would vanish after its writer was told all was well.
+   */
+  requireStorable(t: ArchiveTarget): void {
+    if (isLocalOnly(baseName(t.path))) return; // never uploaded
+    try {
+      safeRelativeParts(t.path);
+    } catch (err) {
+      throw new FsError('EINVAL', (err as Error).message);
+    }
   }
 
   inArchiveForChange(fusePath: string): ArchiveTarget {

@@ -159,6 +159,7 @@ export class MountSession {
     if (writable) {
       const w = await this.files.forNode(t.view, t.path, node, truncate ? 0 : undefined);
       w.refs++;
+      w.writers++;
       await this.endLinger(w);
       if (truncate && w.file.size !== 0) await this.files.truncate(w, 0);
       return this.handles.add({ kind: 'working', working: w, writable: true });
@@ -202,6 +203,7 @@ export class MountSession {
     if (t.root || t.path === '') throw new FsError('EROFS', 'only folders (archives) can be made at the root');
     this.paths.requireDir(t.view, parentPath(t.path));
     if (isLocalOnly(baseName(t.path))) return this.handles.add({ kind: 'fd', fh: await this.local.create(t.view, t.path, mode), writable: true });
+    this.paths.requireStorable(t);
     const existing = t.view.overlay.resolve(t.path);
     if (existing?.type === 'dir') throw new FsError('EISDIR');
     const w = existing
@@ -210,6 +212,7 @@ export class MountSession {
     if (w.file.size !== 0) await this.files.truncate(w, 0);
     w.dirty = true;
     w.refs++;
+    w.writers++;
     await this.endLinger(w);
     return this.handles.add({ kind: 'working', working: w, writable: true });
   }
@@ -229,18 +232,28 @@ export class MountSession {
     return this.files.write(h.working, data, length, position);
   }
 
-  /** close(2): a file's last writer closing queues it now (release comes later, asynchronously). */
+  /**
+   * close(2): a file's last writer closing queues it now (release comes later, asynchronously).
+   * Readers do not count: a `tail -f` or an indexer holding the file must not keep a closed
+   * file out of the journal, where a crash would lose it.
+   */
   async flush(fh: number): Promise<void> {
     const h = this.handles.find(fh);
-    if (h?.kind === 'working' && h.writable && h.working.refs === 1) await this.files.finish(h.working);
+    if (h?.kind === 'working' && h.writable && h.working.writers === 1) await this.files.finish(h.working);
   }
 
   async release(fh: number): Promise<void> {
     const h = this.handles.take(fh);
     if (!h || h.kind === 'reader') return;
     if (h.kind === 'fd') return h.fh.close();
-    if (--h.working.refs > 0) return;
-    await this.files.close(h.working);
+    const w = h.working;
+    if (h.writable && --w.writers === 0 && w.refs > 1) {
+      // The last writer is gone while readers remain: queue it now (flush normally has).
+      await this.files.finish(w);
+      this.worker.fileClosed();
+    }
+    if (--w.refs > 0) return;
+    await this.files.close(w);
     this.worker.fileClosed();
   }
 
@@ -260,10 +273,11 @@ export class MountSession {
     if (!node) throw new FsError('ENOENT');
     if (node.type === 'dir') throw new FsError('EISDIR');
     const open = this.files.of(node);
-    if (open) return this.files.truncate(open, size);
+    if (open && !open.queued) return this.files.truncate(open, size);
     // Not open: the same as open, ftruncate, close, except that the close waits a moment.
     const w = await this.files.forNode(t.view, t.path, node, size);
     w.refs++;
+    w.writers++;
     const fh = this.handles.add({ kind: 'working', working: w, writable: true });
     try {
       await this.files.truncate(w, size);
@@ -292,6 +306,7 @@ export class MountSession {
     if (t.root || t.path === '') throw new FsError('EEXIST');
     this.paths.requireDir(t.view, parentPath(t.path));
     if (this.paths.resolve(t.view, t.path)) throw new FsError('EEXIST');
+    this.paths.requireStorable(t);
     this.worker.enqueue(t.view, { op: 'mkdir', path: t.path, mode: mode & 0o7777, mtimeMs: Date.now() });
   }
 
@@ -334,6 +349,7 @@ export class MountSession {
     const to = this.paths.forChange(toPath);
     if (from.root || to.root || from.path === '' || to.path === '') throw new FsError('EROFS', 'archives are renamed with the CLI');
     if (from.view !== to.view) throw new FsError('EXDEV');
+    this.paths.requireStorable(to);
     const view = from.view;
     const fromLocal = isLocalOnly(baseName(from.path));
     const toLocal = isLocalOnly(baseName(to.path));

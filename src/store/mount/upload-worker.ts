@@ -3,6 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { DosError, ErrorCodes } from '../../core/errors.js';
 import type { MountQueue } from '../../index/mount-queue.js';
 import type { StoreContext } from '../context.js';
+import { failpoint } from '../failpoints.js';
 import { isDeadProcess } from '../liveness.js';
 import { isSeed } from '../seed-index.js';
 import { applyChanges, type TreeChange } from '../tree-change.js';
@@ -161,7 +162,8 @@ export class UploadWorker {
     const ids = batch.map((p) => p.rowId);
     try {
       this.queue.countAttempt(ids);
-      const result = await applyChanges(this.ctx, view.id, batch.map((p) => p.change));
+      const result = await applyChanges(this.ctx, view.id, batch.map((p) => p.change), { inCommit: () => this.queue.removeAll(ids) });
+      failpoint('mount-committed');
       this.forget(view, batch);
       view.failures = 0;
       view.single = false;

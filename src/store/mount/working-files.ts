@@ -4,6 +4,7 @@ import type { EntryRow } from '../../index/store-index.js';
 import type { TreeChange } from '../tree-change.js';
 import type { ArchiveView } from './archive-view.js';
 import type { FileReader } from './file-reader.js';
+import { FsError } from './fs-error.js';
 import { isUnder, type StagedFile, type ViewNode } from './overlay.js';
 import type { Staging } from './staging.js';
 
@@ -14,7 +15,10 @@ export interface Working {
   path: string | null;
   file: StagedFile;
   fh: FileHandle;
+  /** Open handles: readers and writers. The file is queued when its last writer closes. */
   refs: number;
+  /** Open handles that may write. */
+  writers: number;
   dirty: boolean;
   queued: boolean;
   /** Written since the last background datasync started (see write). */
@@ -76,7 +80,10 @@ export class WorkingFiles {
   /** The working copy of a file: the open one, or a new staging file holding its content. */
   async forNode(view: ArchiveView, path: string, node: ViewNode, truncateTo?: number): Promise<Working> {
     const open = this.of(node);
-    if (open) return open;
+    // A copy already queued (its last writer closed; readers keep it open) belongs to the
+    // journal now: writing it again would change bytes an upload may be reading. A new writer
+    // starts a new copy of it.
+    if (open && !open.queued) return open;
     const key = `${view.id}\0${path}`;
     const pending = this.opening.get(key);
     if (pending) return pending;
@@ -97,7 +104,7 @@ export class WorkingFiles {
         await this.materialize(view.id, node.entry, staging, keep);
       }
       const fh = await open(staging, keep > 0 ? 'r+' : 'w+', 0o600);
-      const w: Working = { view, path, file: { staging, size: keep, mode: node.mode, mtimeMs: node.mtimeMs }, fh, refs: 0, dirty: false, queued: false, unsyncedBytes: 0, earlySync: null, earlySyncError: null };
+      const w: Working = { view, path, file: { staging, size: keep, mode: node.mode, mtimeMs: node.mtimeMs }, fh, refs: 0, writers: 0, dirty: false, queued: false, unsyncedBytes: 0, earlySync: null, earlySyncError: null };
       this.working.set(staging, w);
       view.overlay.setFile(path, w.file);
       return w;
@@ -115,8 +122,9 @@ export class WorkingFiles {
       const chunk = Buffer.allocUnsafe(COPY_CHUNK);
       for (let pos = 0; pos < length;) {
         const n = await reader.readInto(chunk, pos, Math.min(chunk.length, length - pos));
-        if (n === 0) break;
-        await fh.write(chunk, 0, n, pos);
+        // The index says the file is longer: a copy that stopped here would lose its tail.
+        if (n === 0) throw new FsError('EIO', `${entry.path} ended at ${pos} of ${length} bytes while being copied for writing`);
+        await writeFully(fh, chunk.subarray(0, n), pos);
         pos += n;
       }
     } finally {
@@ -166,26 +174,39 @@ export class WorkingFiles {
   async finish(w: Working): Promise<void> {
     if (!w.dirty || w.path === null) return;
     w.dirty = false;
-    await w.earlySync;
-    await w.fh.datasync();
-    if (w.earlySyncError) {
-      const err = w.earlySyncError;
-      w.earlySyncError = null;
+    try {
+      await w.earlySync;
+      await w.fh.datasync();
+      if (w.earlySyncError) {
+        const err = w.earlySyncError;
+        w.earlySyncError = null;
+        throw err;
+      }
+      if (w.path === null) return; // unlinked while it was being synced
+      this.hooks.enqueue(w.view, { op: 'put-file', path: w.path, source: w.file.staging, mode: w.file.mode, mtimeMs: w.file.mtimeMs }, w.file.staging, w.file.size);
+      w.queued = true;
+    } catch (err) {
+      // Not queued (a full disk, say): still unsaved, so a later close tries again and the
+      // staging file is not taken for a queued one.
+      w.dirty = true;
       throw err;
     }
-    if (w.path === null) return; // unlinked while it was being synced
-    w.queued = true;
-    this.hooks.enqueue(w.view, { op: 'put-file', path: w.path, source: w.file.staging, mode: w.file.mode, mtimeMs: w.file.mtimeMs }, w.file.staging, w.file.size);
   }
 
   /** The last handle of a working copy closed: queue it, or drop it if nothing was queued. */
   async close(w: Working): Promise<void> {
-    await this.finish(w);
-    this.working.delete(w.file.staging);
-    await w.fh.close();
-    if (!w.queued) {
-      await rm(w.file.staging, { force: true });
-      this.hooks.rebuild(w.view);
+    try {
+      await this.finish(w);
+    } finally {
+      // Queued or not, the copy is closed. One that could not be queued (its writer's close
+      // was told why) is dropped: the file shows its last saved content again, never bytes
+      // that look saved and are not.
+      this.working.delete(w.file.staging);
+      await w.fh.close();
+      if (!w.queued) {
+        await rm(w.file.staging, { force: true });
+        this.hooks.rebuild(w.view);
+      }
     }
   }
 
@@ -195,5 +216,14 @@ export class WorkingFiles {
       if (w.view !== view || w.path === null) continue;
       if (w.path === from || isUnder(w.path, from)) w.path = to === null ? null : to + w.path.slice(from.length);
     }
+  }
+}
+
+/** Writes all of `data` at `position`: a write the disk cuts short is retried, so a full disk is an error, not a shorter file. */
+async function writeFully(fh: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < data.length;) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+    if (bytesWritten === 0) throw new FsError('ENOSPC');
+    done += bytesWritten;
   }
 }
