@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { DosError, ErrorCodes } from '../core/errors.js';
+import { DosError, ErrorCodes, fromSystemError } from '../core/errors.js';
 import { allocFrameSlot, encodeBody, frameIdOf, type CompressionPolicy } from '../core/frame.js';
 import type { KeySet } from '../core/keyring.js';
 import { BoundedQueue } from './bounded-queue.js';
@@ -66,6 +66,9 @@ export class InputSource {
     const entries: ScannedEntry[] = [];
     for (const file of files) {
       const stats = await stat(file.source).catch((err: NodeJS.ErrnoException) => {
+        // Only a missing file is final (the mount then drops the change); an I/O error or a
+        // lack of descriptors is worth retrying.
+        if (err.code !== 'ENOENT') throw fromSystemError(err, `reading ${file.source}`);
         throw new DosError(ErrorCodes.NOT_FOUND, `cannot read ${file.source}: ${err.message}`, { path: file.source });
       });
       if (!stats.isFile()) throw new DosError(ErrorCodes.BAD_INPUT, `${file.source} is not a regular file`, { path: file.source });

@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_COMPRESSION } from '../../src/core/frame.js';
@@ -42,4 +42,15 @@ describe('reading the files of a put into frames', () => {
     expect(lengths).toEqual([FRAME, FRAME, 10]);
     expect(ends[0]!.size).toBe(2 * FRAME + 10);
   });
+
+  it('a missing file is final (NOT_FOUND); any other failure to stat it stays a system error, so a mount retries it', async () => {
+    const dir = tempDir();
+    const options = { frameSize: FRAME, compression: DEFAULT_COMPRESSION };
+    const missing = await InputSource.ofFiles([{ source: join(dir, 'gone'), path: 'gone' }], options).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'NOT_FOUND' });
+    symlinkSync('loop', join(dir, 'loop')); // stat fails with ELOOP
+    const looping = await InputSource.ofFiles([{ source: join(dir, 'loop'), path: 'loop' }], options).catch((e: unknown) => e);
+    expect(looping).toMatchObject({ code: 'ELOOP' });
+  });
 });
+
