@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, open, rename, symlink, unlink, utimes, chmod, rm } from 'node:fs/promises';
+import { lstat, open, unlink, utimes, chmod, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DosError, ErrorCodes, fromSystemError } from '../core/errors.js';
 import { safeRelativeParts } from '../core/safe-path.js';
@@ -9,6 +9,7 @@ import type { ProgressFn, StoreContext } from './context.js';
 import { defaultDestinationName, makeDirectory, sha256OfFile } from './destination.js';
 import { readFrames } from './frame-reader.js';
 import { frameLocations, requireReadable, resolveArchive, splitArchivePath } from './resolve.js';
+import { PlacedFiles } from './placed-files.js';
 import { getSeedArchive } from './seed-archives.js';
 
 /** Files under this size restore SMALL_FILES_AT_ONCE at a time; the others BIG_FILES_AT_ONCE. */
@@ -60,9 +61,11 @@ export async function getArchive(ctx: StoreContext, target: string, dest: string
   for (const item of plan.items) if (item.entry.type === 'dir') await makeDirectory(plan.root, item.target);
   const files = plan.items.filter((i) => i.entry.type === 'file');
   for (const item of files) if (alreadyThere.has(item.target)) progress(item.entry.size);
+  await makeDirectory(plan.root, plan.root);
+  const placed = await PlacedFiles.into(plan.root);
   const restore = async (item: PlannedItem) => {
     await makeDirectory(plan.root, dirname(item.target));
-    await restoreFile(ctx, archive.id, item.entry, item.target, progress);
+    await restoreFile(ctx, archive.id, item.entry, item.target, placed, progress);
   };
   const toRestore = files.filter((i) => !alreadyThere.has(i.target));
   // A small file's time is its file-system calls and its fsync, not its bytes: many at once
@@ -72,8 +75,9 @@ export async function getArchive(ctx: StoreContext, target: string, dest: string
   for (const item of plan.items) {
     if (item.entry.type !== 'symlink') continue;
     await makeDirectory(plan.root, dirname(item.target));
-    if (options.force) await rm(item.target, { force: true });
-    await symlink(item.entry.target!, item.target);
+    await placed.symlink(item.entry.target!, item.target, item.entry.path, async () => {
+      if (options.force) await rm(item.target, { force: true });
+    });
   }
   // Folder times last, deepest first: creating their contents changed them.
   const dirs = plan.items.filter((i) => i.entry.type === 'dir').reverse();
@@ -144,7 +148,7 @@ async function checkDestination(plan: RestorePlan, force: boolean): Promise<Set<
   return identical;
 }
 
-async function restoreFile(ctx: StoreContext, archiveId: string, entry: EntryRow, target: string, progress: (n: number) => void): Promise<void> {
+async function restoreFile(ctx: StoreContext, archiveId: string, entry: EntryRow, target: string, placed: PlacedFiles, progress: (n: number) => void): Promise<void> {
   const frames = frameLocations(ctx, archiveId, entry);
   // Short and fixed in length: the target's own name may already be as long as names can be.
   const temp = join(dirname(target), `.dos-partial-${randomBytes(8).toString('hex')}`);
@@ -167,7 +171,7 @@ async function restoreFile(ctx: StoreContext, archiveId: string, entry: EntryRow
     await handle.close();
     closed = true;
     await setAttributes(temp, entry);
-    await rename(temp, target);
+    await placed.file(temp, target, entry.path);
   } catch (err) {
     if (!closed) await handle.close().catch(() => {});
     await unlink(temp).catch(() => {});

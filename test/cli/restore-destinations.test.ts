@@ -63,6 +63,16 @@ describe('restore destinations', () => {
     expect(readdirSync(join(cwd, 'out'))).toEqual([name]);
   });
 
+  it('restores names that differ only by case or normalisation as distinct files where the file system tells them apart', async () => {
+    const { cwd, dos } = setup();
+    const src = join(tempDir(), 'names');
+    writeTree(src, { 'Report.txt': 'upper\n', 'report.txt': 'lower\n', 'caf\u00e9.txt': 'nfc\n', 'cafe\u0301.txt': 'nfd\n' });
+    expect((await dos(['put', src])).code).toBe(0);
+    const got = await dos(['get', 'names', 'out', '--json']);
+    expect(got.code, got.stderr).toBe(0);
+    expect(snapshot(join(cwd, 'out'))).toEqual(snapshot(src));
+  });
+
   it('assemble refuses to restore a set into its own folder (where --delete-input would then remove what it restored)', async () => {
     const { cwd, dos } = setup();
     const src = join(tempDir(), 'docs');
