@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { lstat, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DosError, ErrorCodes } from '../core/errors.js';
 
 export interface PlacingFs {
   lstat(path: string): Promise<Pick<Stats, 'dev' | 'ino'>>;
   rename(from: string, to: string): Promise<void>;
-  symlink(target: string, path: string): Promise<void>;
   writeFile(path: string, data: string): Promise<void>;
   unlink(path: string): Promise<void>;
 }
 
-const realFs: PlacingFs = { lstat, rename, symlink, writeFile, unlink };
+const realFs: PlacingFs = { lstat, rename, writeFile, unlink };
 
 /**
  * Puts restored files under their final names, never over a file this same restore already
@@ -37,18 +36,9 @@ export class PlacedFiles {
     return new PlacedFiles(fs, await namesFoldIn(root, fs));
   }
 
-  /** Renames `temp` to `target` (a file). */
+  /** Renames `temp` (a restored file or symlink) to `target`. */
   file(temp: string, target: string, archivePath: string): Promise<void> {
     const put = () => this.fs.rename(temp, target);
-    return this.namesFold ? this.place(target, archivePath, put) : put();
-  }
-
-  /** Creates the symlink `target` pointing at `linkTarget`; `replace` removes what is there first. */
-  symlink(linkTarget: string, target: string, archivePath: string, replace: () => Promise<void>): Promise<void> {
-    const put = async () => {
-      await replace();
-      await this.fs.symlink(linkTarget, target);
-    };
     return this.namesFold ? this.place(target, archivePath, put) : put();
   }
 

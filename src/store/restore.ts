@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, open, unlink, utimes, chmod, rm } from 'node:fs/promises';
+import { lstat, open, readlink, symlink, unlink, utimes, chmod } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DosError, ErrorCodes, fromSystemError } from '../core/errors.js';
 import { safeRelativeParts } from '../core/safe-path.js';
@@ -73,10 +73,14 @@ export async function getArchive(ctx: StoreContext, target: string, dest: string
   await forEachLimited(toRestore.filter((i) => i.entry.size < SMALL_FILE_BYTES), SMALL_FILES_AT_ONCE, restore);
   await forEachLimited(toRestore.filter((i) => i.entry.size >= SMALL_FILE_BYTES), BIG_FILES_AT_ONCE, restore);
   for (const item of plan.items) {
-    if (item.entry.type !== 'symlink') continue;
+    if (item.entry.type !== 'symlink' || alreadyThere.has(item.target)) continue;
     await makeDirectory(plan.root, dirname(item.target));
-    await placed.symlink(item.entry.target!, item.target, item.entry.path, async () => {
-      if (options.force) await rm(item.target, { force: true });
+    // Made beside its final name and renamed over it: --force replaces atomically too.
+    const temp = temporaryNameFor(item.target);
+    await symlink(item.entry.target!, temp);
+    await placed.file(temp, item.target, item.entry.path).catch(async (err: unknown) => {
+      await unlink(temp).catch(() => {});
+      throw err;
     });
   }
   // Folder times last, deepest first: creating their contents changed them.
@@ -138,6 +142,10 @@ async function checkDestination(plan: RestorePlan, force: boolean): Promise<Set<
       identical.add(item.target);
       continue;
     }
+    if (item.entry.type === 'symlink' && existing.isSymbolicLink() && (await readlink(item.target)) === item.entry.target) {
+      identical.add(item.target);
+      continue;
+    }
     if (!force) {
       throw new DosError(ErrorCodes.EXISTS, `${item.target} already exists; use --force to overwrite`, { path: item.target });
     }
@@ -150,8 +158,7 @@ async function checkDestination(plan: RestorePlan, force: boolean): Promise<Set<
 
 async function restoreFile(ctx: StoreContext, archiveId: string, entry: EntryRow, target: string, placed: PlacedFiles, progress: (n: number) => void): Promise<void> {
   const frames = frameLocations(ctx, archiveId, entry);
-  // Short and fixed in length: the target's own name may already be as long as names can be.
-  const temp = join(dirname(target), `.dos-partial-${randomBytes(8).toString('hex')}`);
+  const temp = temporaryNameFor(target);
   const handle = await open(temp, 'wx', 0o600);
   let closed = false;
   try {
@@ -177,6 +184,11 @@ async function restoreFile(ctx: StoreContext, archiveId: string, entry: EntryRow
     await unlink(temp).catch(() => {});
     throw fromSystemError(err, `restoring ${archiveId}/${entry.path} to ${target}`);
   }
+}
+
+/** Short and fixed in length: the target's own name may already be as long as names can be. */
+function temporaryNameFor(target: string): string {
+  return join(dirname(target), `.dos-partial-${randomBytes(8).toString('hex')}`);
 }
 
 async function writeAll(handle: import('node:fs/promises').FileHandle, data: Buffer): Promise<void> {

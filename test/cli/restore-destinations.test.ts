@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOS_BIN, runDos } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
@@ -71,6 +71,25 @@ describe('restore destinations', () => {
     const got = await dos(['get', 'names', 'out', '--json']);
     expect(got.code, got.stderr).toBe(0);
     expect(snapshot(join(cwd, 'out'))).toEqual(snapshot(src));
+  });
+
+  it('a re-run leaves restored symlinks alone; --force replaces a changed one', async () => {
+    const { cwd, dos } = setup();
+    const src = join(tempDir(), 'links');
+    writeTree(src, { 'real.txt': 'real\n' });
+    symlinkSync('real.txt', join(src, 'link'));
+    expect((await dos(['put', src])).code).toBe(0);
+    expect((await dos(['get', 'links', 'out'])).code).toBe(0);
+    const again = await dos(['get', 'links', 'out', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ skipped: 2 });
+    rmSync(join(cwd, 'out', 'link'));
+    symlinkSync('/etc/hostname', join(cwd, 'out', 'link'));
+    expect((await dos(['get', 'links', 'out'])).code).toBe(4);
+    expect(readlinkSync(join(cwd, 'out', 'link'))).toBe('/etc/hostname');
+    expect((await dos(['get', 'links', 'out', '--force'])).code).toBe(0);
+    expect(readlinkSync(join(cwd, 'out', 'link'))).toBe('real.txt');
+    expect(readdirSync(join(cwd, 'out')).sort()).toEqual(['link', 'real.txt']);
   });
 
   it('assemble refuses to restore a set into its own folder (where --delete-input would then remove what it restored)', async () => {
