@@ -50,6 +50,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       keys = (same ? await early : null) ?? (await unlockKeyring(parseKeyringRecord(existing), options.userKey));
       if (!same) index.setMeta(KEYRING_COPY, existing.toString());
     } else if (options.createIfMissing && options.userKey) {
+      refuseToReplaceKnownStore(index, backend, options.indexPath);
       keys = await writeNewKeyring(backend, index, options.userKey, options.scrypt);
       notice(`created a new encrypted store (${backend.description})`);
     } else {
@@ -62,12 +63,29 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
 }
 
+/**
+ * The index has served a store here, and its keyring is gone from the backend (deleted, or an
+ * unpinned message on Discord that could not be found). A new keyring would be a new store:
+ * every archive of the old one unreadable, and its packs orphans for the next gc to delete.
+ */
+function refuseToReplaceKnownStore(index: StoreIndex, backend: Backend, indexPath: string): void {
+  const storeId = index.getMeta('storeId');
+  if (storeId === undefined && index.getMeta(KEYRING_COPY) === undefined) return;
+  throw new DosError(ErrorCodes.NO_STORE, `the keyring of store ${storeId ?? '(unknown)'} is missing from the ${backend.description}; refusing to create a new store over it, which would orphan every archive. Put the keyring back (on Discord: the bot's "dos keyring" message); to really start a new store, delete ${indexPath} first`, { storeId });
+}
+
 /** `dos init`: creates the store. `userKey === null` only for an explicit --no-encryption. */
 export async function initStore(options: Omit<OpenStoreOptions, 'userKey' | 'createIfMissing' | 'backend'> & { backend: Backend; userKey: string | null }): Promise<Store> {
   if (await options.backend.readKeyring()) {
     throw new DosError(ErrorCodes.STORE_EXISTS, `a store already exists (${options.backend.description})`);
   }
   const index = new StoreIndex(options.indexPath);
+  try {
+    refuseToReplaceKnownStore(index, options.backend, options.indexPath);
+  } catch (err) {
+    index.close();
+    throw err;
+  }
   const keys = await writeNewKeyring(options.backend, index, options.userKey, options.scrypt);
   return assemble(options, index, keys, options.notice ?? (() => {}));
 }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { isDeadProcess } from './liveness.js';
 import type { ArchiveRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
+import { syncFromBackend } from './sync.js';
 
 export interface GcResult {
   deletedPacks: number;
@@ -54,6 +55,14 @@ export interface GcOptions {
  */
 export async function collectGarbage(ctx: StoreContext, options: GcOptions = {}): Promise<GcResult> {
   abandonDeadJobs(ctx);
+  // This index may be behind the backend: another machine may have published archives whose
+  // packs it does not know (they would look like orphans) or that deduplicated against packs
+  // it thinks unreferenced. Learn every record first; if one cannot be read, delete nothing.
+  const synced = await syncFromBackend(ctx);
+  if (synced.rejected.length > 0) {
+    ctx.notice(`not collecting packs: ${synced.rejected.length} archive record(s) could not be read (${synced.rejected.map((r) => r.archiveId).join(', ')}), and their packs must not be taken for garbage`);
+    return { deletedPacks: 0, freedBytes: 0, orphans: 0, deferred: true };
+  }
   const doomed = ctx.index.exclusive(() => {
     if (ctx.index.openJobs().some((j) => j.pid !== process.pid || j.host !== hostname())) return null;
     const packs = ctx.index.unreferencedPacks();

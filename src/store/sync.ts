@@ -35,7 +35,9 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
         ctx.index.deleteArchive(known.id);
         known = undefined;
       }
-      if (known && known.currentGeneration === record.generation) continue;
+      // The same generation, or an older one than this index committed (a listing read just
+      // before another process here published): going back would lose that commit.
+      if (known && known.currentGeneration !== null && record.generation <= known.currentGeneration) continue;
       const ref: ManifestRef = record.manifest;
       const manifest = await loadManifest(ctx, ref, record.archiveId);
       const packs = resolvePackLocators(manifest, ref, record.archiveId);

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp.js';
 import { noise, randomText, snapshot, writeTree } from '../helpers/trees.js';
+import { Routes } from 'discord-api-types/v10';
 import { closeAll, discordStore, emulator, packAttachments } from './helpers.js';
+import { botRest } from './seed-post.js';
 
 const FRAME = 64 * 1024;
 
@@ -71,4 +73,26 @@ describe('the engine on the Discord backend', () => {
     await third.store.close();
     await t.store.close();
   });
+
+  it('finds its keyring when someone unpinned it, and pins it again, instead of starting a new store', async () => {
+    const emu = await emulator();
+    const t = await discordStore(emu, { frameSize: FRAME });
+    const src = tempDir();
+    writeTree(src, { 'a.bin': noise(3 * FRAME, 3) });
+    const put = await t.store.put([src], { name: 'kept' });
+    const [keyring] = emu.state.pins(emu.archiveChannelId);
+    expect(keyring).toBeDefined();
+    await botRest(emu).delete(Routes.channelMessagesPin(emu.archiveChannelId, keyring!.id));
+    expect(emu.state.pins(emu.archiveChannelId)).toEqual([]);
+
+    const other = await t.fresh(); // another machine: nothing but the channel to go on
+    expect(other.store.listArchives().map((a) => a.id)).toEqual([put.id]);
+    const out = join(tempDir(), 'out');
+    await other.store.get(put.id, out);
+    expect(snapshot(out)).toEqual(snapshot(src));
+    expect(emu.state.pins(emu.archiveChannelId).map((m) => m.id)).toEqual([keyring!.id]);
+    await other.store.close();
+    await t.store.close();
+  });
 });
+

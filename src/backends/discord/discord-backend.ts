@@ -68,7 +68,7 @@ export class DiscordBackend implements Backend {
       archiveChannelId: channel, showFileNames: this.options.cardFileNames, progressIntervalMs: this.options.progressIntervalMs, download, channelMessages,
       lookupMaxAgeMs: this.options.cardLookupMaxAgeMs,
     });
-    this.keyring = new KeyringPin(this.api, channel, download);
+    this.keyring = new KeyringPin(this.api, channel, download, () => this.channel.messages());
     this.uploader = new PackUploader(this.api, this.urls, channel, {
       primaryThread: (archiveId) => this.cards.primaryThread(archiveId),
       threadsPerArchive: this.options.threadsPerArchive,
@@ -195,8 +195,9 @@ export class DiscordBackend implements Backend {
     return this.keyring.read();
   }
 
-  writeKeyring(data: Buffer): Promise<void> {
-    return this.keyring.write(data);
+  async writeKeyring(data: Buffer): Promise<void> {
+    await this.keyring.write(data);
+    this.channel.invalidate();
   }
 
   /** Learns the server's limits and the channel's cards ahead of an upload (while scrypt runs). */

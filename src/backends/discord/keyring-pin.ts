@@ -17,10 +17,15 @@ const NOTE = 'The master key inside is wrapped with your USER_KEY. Keep this mes
  * would make dos encrypt new data under someone else's key.
  */
 export class KeyringPin {
-  constructor(private readonly api: DiscordApi, private readonly channelId: string, private readonly download: (url: string) => Promise<Buffer>) {}
+  constructor(
+    private readonly api: DiscordApi,
+    private readonly channelId: string,
+    private readonly download: (url: string) => Promise<Buffer>,
+    private readonly channelMessages: () => Promise<APIMessage[]>,
+  ) {}
 
   async read(): Promise<Buffer | null> {
-    const message = await this.find();
+    const message = (await this.find()) ?? (await this.findUnpinned());
     if (!message) return null;
     const file = (message.attachments ?? []).find((a) => a.filename === KEYRING_FILE);
     if (file) return this.download(file.url);
@@ -30,7 +35,7 @@ export class KeyringPin {
   }
 
   async write(data: Buffer): Promise<void> {
-    const existing = await this.find();
+    const existing = (await this.find()) ?? (await this.findUnpinned());
     const content = `${KEYRING_MARKER}\n${NOTE}\n\`\`\`json\n${data.toString('utf8')}\n\`\`\``;
     const inline = content.length <= DISCORD_LIMITS.content;
     const attachments = inline ? [] : [{ id: 0, filename: KEYRING_FILE }];
@@ -53,6 +58,19 @@ export class KeyringPin {
       }
       throw backendError(err, 'pinning the keyring');
     }
+  }
+
+  /**
+   * Someone unpinned the keyring (anyone with Manage Messages can): it is still in the channel.
+   * Without this, dos would see no store and make a new one, orphaning every archive. Pinned
+   * again on the way, best effort (the pin limit, missing permission).
+   */
+  private async findUnpinned(): Promise<APIMessage | null> {
+    const me = await this.api.me();
+    const message = (await this.channelMessages()).find((m) => m.author?.id === me.id && (m.content ?? '').startsWith(KEYRING_MARKER));
+    if (!message) return null;
+    await this.api.raw('put', Routes.channelMessagesPin(this.channelId, message.id), {}).catch(() => {});
+    return message;
   }
 
   /** The newest pinned keyring message written by the bot itself. */

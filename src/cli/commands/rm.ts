@@ -30,7 +30,7 @@ export function registerRm(program: Command, config: () => Config): void {
       await withStore(config(), false, async (store) => {
         const gc = await store.gc({ orphanGraceMs: minutes * 60_000 });
         if (opts.json) printJson(gc);
-        else process.stdout.write(gc.deferred ? 'another dos process is writing; try again later\n' : `freed ${gc.deletedPacks} pack(s), ${formatBytes(gc.freedBytes)}\n`);
+        else process.stdout.write(gc.deferred ? 'nothing collected this time (see the note above); try again later\n' : `freed ${gc.deletedPacks} pack(s), ${formatBytes(gc.freedBytes)}\n`);
       });
     });
 }

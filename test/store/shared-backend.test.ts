@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalBackend } from '../../src/backends/local/local-backend.js';
+import { isDosError } from '../../src/core/errors.js';
+import { initStore, openStore } from '../../src/store/open-store.js';
+import { FAST_SCRYPT, makeTestStore, TEST_KEY } from '../helpers/store.js';
+import { tempDir } from '../helpers/temp.js';
+import { noise, snapshot, writeTree } from '../helpers/trees.js';
+
+const FRAME = 64 * 1024;
+
+/** One backend, two indexes: two machines sharing a store, each with its own local index. */
+async function twoMachines() {
+  const a = await makeTestStore({ frameSize: FRAME });
+  const other = () => openStore({ backend: new LocalBackend(a.storeDir), indexPath: join(tempDir('dos-machine-b-'), 'index.db'), userKey: TEST_KEY, frameSize: FRAME, scrypt: FAST_SCRYPT });
+  return { a, b: await other() };
+}
+
+async function restores(store: Awaited<ReturnType<typeof openStore>>, id: string, src: string) {
+  const out = join(tempDir(), 'out');
+  await store.get(id, out);
+  expect(snapshot(out)).toEqual(snapshot(src));
+  expect((await store.verify(id, true)).ok).toBe(true);
+}
+
+describe('a store shared by machines with their own index', () => {
+  it('gc on a machine that has not seen an archive published elsewhere keeps its packs', async () => {
+    const { a, b } = await twoMachines();
+    const src = tempDir();
+    writeTree(src, { 'from-b.bin': noise(5 * FRAME, 7) });
+    const put = await b.put([src], { name: 'from b' });
+    // Machine A's index never heard of it: its packs look like orphans, even at zero grace.
+    await a.store.gc({ orphanGraceMs: 0 });
+    await restores(b, put.id, src);
+  });
+
+  it('removing an archive keeps the packs another machine deduplicated against', async () => {
+    const { a, b } = await twoMachines();
+    const src = tempDir();
+    writeTree(src, { 'shared.bin': noise(5 * FRAME, 8) });
+    const first = await a.store.put([src], { name: 'first' });
+    await b.sync();
+    const second = await b.put([src], { name: 'second' }); // every frame deduplicated against "first"
+    expect(second.storedBytes).toBeLessThan(first.storedBytes);
+    await a.store.remove(first.id); // A's index thinks nothing else uses those packs
+    await restores(b, second.id, src);
+  });
+
+  it('a keyring gone from the backend is never replaced by a new one while the index knows the store', async () => {
+    const t = await makeTestStore({ frameSize: FRAME });
+    const src = tempDir();
+    writeTree(src, { 'a.txt': 'a' });
+    await t.store.put([src], { name: 'kept' });
+    rmSync(join(t.storeDir, 'keyring.json'));
+    const backend = new LocalBackend(t.storeDir);
+    for (const attempt of [
+      () => openStore({ backend, indexPath: t.indexPath, userKey: TEST_KEY, createIfMissing: true, scrypt: FAST_SCRYPT }), // put, mount, bot
+      () => initStore({ backend, indexPath: t.indexPath, userKey: TEST_KEY, scrypt: FAST_SCRYPT }), // dos init
+    ]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(isDosError(err, 'NO_STORE')).toBe(true);
+      expect((err as Error).message).toMatch(/refusing to create a new store over it/);
+    }
+    expect(existsSync(join(t.storeDir, 'keyring.json'))).toBe(false);
+  });
+});
