@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSync, readSync, closeSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { openSync, readSync, closeSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp.js';
@@ -98,4 +98,39 @@ describe.skipIf(!hasFuse)('dos mount: reading', () => {
     await expect(readFile(m.path('vault', 'secret.bin'))).rejects.toMatchObject({ code: 'EIO' });
     expect(m.output).toMatch(/EIO: #\d{6}-\d+\/secret\.bin at byte 1048576/);
   });
+
+  it('a file held open for reading reads what a writer wrote since, so no later reader gets the old bytes', async () => {
+    const { dos, mount } = makeHome();
+    const src = tempDir();
+    const original = noise(2 * MiB, 31);
+    writeTree(src, { 'big.bin': original });
+    expect((await dos(['put', src, '--name', 'live'])).code).toBe(0);
+    const m = await mount();
+    const path = m.path('live', 'big.bin');
+    const at = MiB + 100; // a page nobody has read yet
+    const one = (fd: number, position: number) => {
+      const b = Buffer.alloc(1);
+      readSync(fd, b, 0, 1, position);
+      return b[0];
+    };
+    const holder = openSync(path, 'r'); // tail -f, a media player, an indexer
+    expect(one(holder, 0)).toBe(original[0]);
+    const writer = openSync(path, 'r+');
+    writeSync(writer, Buffer.from([original[at]! ^ 0xff]), 0, 1, at);
+    closeSync(writer);
+    const later = openSync(path, 'r');
+    // The holder reads the changed page first: what it gets lands in the kernel's page cache.
+    expect(one(holder, at)).toBe(original[at]! ^ 0xff);
+    expect(one(later, at)).toBe(original[at]! ^ 0xff);
+    // Renamed and replaced under it, the holder keeps its own file, as on a local disk.
+    const renamed = m.path('live', 'big.old');
+    renameSync(path, renamed);
+    writeFileSync(path, 'a new file in its place');
+    expect(one(holder, at)).toBe(original[at]! ^ 0xff);
+    closeSync(holder);
+    closeSync(later);
+    await m.settled();
+    expect(readFileSync(renamed)[at]).toBe(original[at]! ^ 0xff);
+  });
 });
+

@@ -1,16 +1,31 @@
 import type { FileHandle } from 'node:fs/promises';
+import type { ArchiveView } from './archive-view.js';
 import type { FileReader } from './file-reader.js';
 import { FsError } from './fs-error.js';
 import type { Working } from './working-files.js';
 
+/**
+ * A read-only handle on an archive file keeps reading that file's current content, as a
+ * descriptor on a local disk does: the kernel's page cache is one per file, so bytes an older
+ * version served to one handle would be served to every later reader too.
+ */
+export interface Follow {
+  view: ArchiveView;
+  /** The file's path now (renames move it); null once it was removed or replaced. */
+  path: string | null;
+  /** Which content the handle reads (see contentKey). */
+  content: string;
+}
+
 /** What an open file handle reads from and writes to. */
-export type Handle =
+export type Handle = (
   /** A committed file, read through the frame cache. */
   | { kind: 'reader'; reader: FileReader }
   /** A plain local file: a Finder file, or a closed file's staging copy not committed yet. */
   | { kind: 'fd'; fh: FileHandle; writable: boolean }
   /** A file's working copy, shared by every handle open on it. */
-  | { kind: 'working'; working: Working; writable: boolean };
+  | { kind: 'working'; working: Working; writable: boolean }
+) & { follow?: Follow };
 
 /** The kernel's file handle numbers (positive 31-bit, reused after wrapping) → handles. */
 export class HandleTable {
@@ -32,6 +47,20 @@ export class HandleTable {
 
   find(fh: number): Handle | undefined {
     return this.handles.get(fh);
+  }
+
+  /** Points a handle number at another source (a reader following its file's new content). */
+  replace(fh: number, handle: Handle): boolean {
+    if (!this.handles.has(fh)) return false;
+    this.handles.set(fh, handle);
+    return true;
+  }
+
+  /** Open handles that follow a file (see Follow). */
+  followers(): Follow[] {
+    const out: Follow[] = [];
+    for (const h of this.handles.values()) if (h.follow) out.push(h.follow);
+    return out;
   }
 
   /** Forgets a handle; returns what it was (undefined if unknown). */

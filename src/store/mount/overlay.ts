@@ -254,3 +254,15 @@ export class Overlay {
     }
   }
 }
+
+/** Where `path` is after `from` moved to `to` (null: removed); unchanged when outside `from`. */
+export function pathAfterMove(path: string, from: string, to: string | null): string | null {
+  if (path !== from && !isUnder(path, from)) return path;
+  return to === null ? null : to + path.slice(from.length);
+}
+
+/** Which content a file node shows: its staging copy, or its committed version. */
+export function contentKey(node: ViewNode): string {
+  return node.staged ? `staged:${node.staged.staging}` : `entry:${node.entry?.sha256 ?? ''}:${node.size}`;
+}
+

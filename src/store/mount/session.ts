@@ -7,14 +7,14 @@ import type { StoreContext } from '../context.js';
 import { frameLocations } from '../resolve.js';
 import { isSeed } from '../seed-index.js';
 import { createArchive } from '../tree-change.js';
-import { ArchiveViews } from './archive-view.js';
+import { ArchiveViews, type ArchiveView } from './archive-view.js';
 import { DiskCache } from './disk-cache.js';
 import { FileReader } from './file-reader.js';
 import { FrameCache, type FrameCacheStats } from './frame-cache.js';
 import { FsError } from './fs-error.js';
-import { HandleTable } from './handles.js';
+import { HandleTable, type Handle } from './handles.js';
 import { LocalFiles } from './local-files.js';
-import { baseName, isUnder, parentPath } from './overlay.js';
+import { baseName, contentKey, isUnder, parentPath, pathAfterMove, type ViewNode } from './overlay.js';
 import { inodeOf, MountPaths, type ArchiveTarget } from './paths.js';
 import { SeedFiles } from './seed-files.js';
 import { isLocalOnly, Staging } from './staging.js';
@@ -75,6 +75,8 @@ export class MountSession {
   private readonly paths: MountPaths;
   private readonly worker: UploadWorker;
   private readonly handles = new HandleTable();
+  /** Following handles switching to their file's new content (see current). */
+  private readonly switching = new Map<number, Promise<Handle>>();
   private readonly seeds: SeedFiles;
   /** Working copies a path truncate holds open for a moment (see truncate). */
   private readonly lingering = new Map<Working, { fh: number; timer: NodeJS.Timeout }>();
@@ -164,22 +166,68 @@ export class MountSession {
       if (truncate && w.file.size !== 0) await this.files.truncate(w, 0);
       return this.handles.add({ kind: 'working', working: w, writable: true });
     }
+    if (isSeed(t.archive)) return this.handles.add({ kind: 'fd', fh: await this.seeds.open(t.archive, t.path), writable: false });
+    const source = await this.openForReading(t.view, node);
+    if (!source) return this.open(fusePath, flags); // committed meanwhile: read the committed copy
+    source.follow = { view: t.view, path: t.path, content: contentKey(node) };
+    return this.handles.add(source);
+  }
+
+  /**
+   * A read-only source of a file's content as it is now: its working copy (shared with the
+   * writer), its staging copy, or the committed version. Null when the staging copy was
+   * committed and removed meanwhile: resolve the file again.
+   */
+  private async openForReading(view: ArchiveView, node: ViewNode): Promise<Handle | null> {
     if (node.staged) {
       const w = this.files.of(node);
       if (w) {
         w.refs++;
-        return this.handles.add({ kind: 'working', working: w, writable: false });
+        return { kind: 'working', working: w, writable: false };
       }
       try {
-        return this.handles.add({ kind: 'fd', fh: await open(node.staged.staging, 'r'), writable: false });
+        return { kind: 'fd', fh: await open(node.staged.staging, 'r'), writable: false };
       } catch (err) {
-        // Committed meanwhile (the worker removed the staging file): read the committed copy.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.open(fusePath, flags);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw err;
       }
     }
-    if (isSeed(t.archive)) return this.handles.add({ kind: 'fd', fh: await this.seeds.open(t.archive, t.path), writable: false });
-    return this.handles.add({ kind: 'reader', reader: this.reader(t.archive.id, node.entry!) });
+    return { kind: 'reader', reader: this.reader(view.id, node.entry!) };
+  }
+
+  /** Closes what a read-only source holds (see openForReading). */
+  private async closeReadSource(h: Handle): Promise<void> {
+    if (h.kind === 'fd') await h.fh.close();
+    else if (h.kind === 'working' && --h.working.refs === 0) {
+      await this.files.close(h.working);
+      this.worker.fileClosed();
+    }
+  }
+
+  /**
+   * The source a following handle reads from now: if its file changed since (a writer's new
+   * copy, a commit), the handle switches to the new content first (see Follow in handles.ts).
+   */
+  private async current(fh: number, h: Handle): Promise<Handle> {
+    const pending = this.switching.get(fh);
+    if (pending) return pending;
+    const follow = h.follow!;
+    const node = follow.path === null ? undefined : follow.view.overlay.resolve(follow.path);
+    if (!node || node.type !== 'file' || contentKey(node) === follow.content) return h;
+    const switched = (async () => {
+      const next = await this.openForReading(follow.view, node);
+      if (!next) return h; // its staging copy was just committed: the next read finds that
+      follow.content = contentKey(node);
+      next.follow = follow;
+      if (!this.handles.replace(fh, next)) {
+        await this.closeReadSource(next); // released meanwhile
+        return next;
+      }
+      await this.closeReadSource(h);
+      return next;
+    })().finally(() => this.switching.delete(fh));
+    this.switching.set(fh, switched);
+    return switched;
   }
 
   /** A seed archive whose tree (from its manifests) this mount has not read yet. */
@@ -218,7 +266,8 @@ export class MountSession {
   }
 
   async read(fh: number, target: Buffer, length: number, position: number): Promise<number> {
-    const h = this.handles.get(fh);
+    let h = this.handles.get(fh);
+    if (h.follow) h = await this.current(fh, h);
     if (h.kind === 'reader') return h.reader.readInto(target, position, length);
     const file = h.kind === 'fd' ? h.fh : h.working.fh;
     const { bytesRead } = await file.read(target, 0, length, position);
@@ -340,7 +389,7 @@ export class MountSession {
     const node = t.view.overlay.resolve(t.path);
     if (!node) throw new FsError('ENOENT');
     if (node.type === 'dir') throw new FsError('EISDIR');
-    this.files.move(t.view, t.path, null);
+    this.move(t.view, t.path, null);
     this.worker.enqueue(t.view, { op: 'remove', path: t.path });
   }
 
@@ -371,10 +420,16 @@ export class MountSession {
       if (source.type !== 'dir' && target.type === 'dir') throw new FsError('EISDIR');
       if (target.type === 'dir' && !this.paths.isEmptyDir(view, to.path)) throw new FsError('ENOTEMPTY');
     }
-    this.files.move(view, to.path, null);
-    this.files.move(view, from.path, to.path);
+    this.move(view, to.path, null);
+    this.move(view, from.path, to.path);
     this.worker.enqueue(view, { op: 'rename', from: from.path, to: to.path });
     if (source.type === 'dir') await this.local.moveDir(view, from.path, to.path);
+  }
+
+  /** Open files, and the readers following files, move with a rename or stop at a removal (`to` null). */
+  private move(view: ArchiveView, from: string, to: string | null): void {
+    this.files.move(view, from, to);
+    for (const follow of this.handles.followers()) if (follow.view === view && follow.path !== null) follow.path = pathAfterMove(follow.path, from, to);
   }
 
   /** chmod and utimens: attributes only, committed without re-uploading anything. */

@@ -5,7 +5,7 @@ import type { TreeChange } from '../tree-change.js';
 import type { ArchiveView } from './archive-view.js';
 import type { FileReader } from './file-reader.js';
 import { FsError } from './fs-error.js';
-import { isUnder, type StagedFile, type ViewNode } from './overlay.js';
+import { pathAfterMove, type StagedFile, type ViewNode } from './overlay.js';
 import type { Staging } from './staging.js';
 
 /** A file open for writing: its bytes are in a staging file until its last writer closes it. */
@@ -212,10 +212,7 @@ export class WorkingFiles {
 
   /** Paths of open files follow renames and removals (`to` null) of them or their folders. */
   move(view: ArchiveView, from: string, to: string | null): void {
-    for (const w of this.working.values()) {
-      if (w.view !== view || w.path === null) continue;
-      if (w.path === from || isUnder(w.path, from)) w.path = to === null ? null : to + w.path.slice(from.length);
-    }
+    for (const w of this.working.values()) if (w.view === view && w.path !== null) w.path = pathAfterMove(w.path, from, to);
   }
 }
 
