@@ -5,6 +5,9 @@ import { FRAME_ID_BYTES } from '../core/frame.js';
 import type { EntryType } from '../core/manifest.js';
 import { openDatabase, type Db } from './database.js';
 
+/** Meta key: the highest lot createArchive handed out (removed archives keep theirs taken). */
+const LOT_HIGH_WATER = 'lotHighWater';
+
 /**
  * The local index: a cache of what the backend holds, fast enough for the FUSE hot path
  * (synchronous better-sqlite3 calls cost microseconds). The backend stays the source of
@@ -179,12 +182,19 @@ export class StoreIndex {
   /** Allocates the next lot and its `#DDMMYY-NN` id atomically: two processes never get the same one. */
   createArchive(name: string, now = new Date(), kind: 'v4' | 'seed' = 'v4'): ArchiveRow {
     return this.db.transaction(() => {
-      const lot = (this.stmts.maxLot.get()?.lot ?? 0) + 1;
+      const lot = this.unusedLot();
+      // Never hand out a removed archive's lot again: the same day, its id would come back too.
+      this.setMeta(LOT_HIGH_WATER, String(lot));
       const id = formatArchiveId(lot, now);
       const ms = now.getTime();
       this.stmts.insertArchive.run(id, lot, name, kind, 'uploading', ms, ms);
       return toArchive(this.stmts.getArchive.get(id)!);
     }).immediate();
+  }
+
+  /** A lot above every archive's and every lot this index ever handed out. */
+  unusedLot(): number {
+    return Math.max(this.stmts.maxLot.get()?.lot ?? 0, Number(this.getMeta(LOT_HIGH_WATER) ?? 0)) + 1;
   }
 
   /** Inserts an archive known from elsewhere (a backend record during sync). */

@@ -52,8 +52,12 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
       }
       if (!known) {
         releaseLotForV4(ctx, record.lot);
+        // Two machines that had not synced can both hand out a lot (on different days, so the
+        // ids differ): the index keeps lots unique, so the newcomer takes a free one here. The
+        // lot only orders archives and numbers new ones; the id stays the record's.
+        const lot = ctx.index.archiveWithLot(record.lot) ? ctx.index.unusedLot() : record.lot;
         const created = Date.parse(record.createdAt);
-        ctx.index.insertArchive({ id: record.archiveId, lot: record.lot, name: record.name, kind: 'v4', status: record.status, createdAt: created, updatedAt: Date.parse(record.updatedAt) || created });
+        ctx.index.insertArchive({ id: record.archiveId, lot, name: record.name, kind: 'v4', status: record.status, createdAt: created, updatedAt: Date.parse(record.updatedAt) || created });
         result.added++;
       } else {
         result.updated++;

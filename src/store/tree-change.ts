@@ -9,6 +9,7 @@ import { InputSource } from './input-source.js';
 import { isDeadProcess } from './liveness.js';
 import { PackWriter } from './pack-writer.js';
 import { requireReadable } from './resolve.js';
+import { lotOf } from '../core/archive-id.js';
 
 /**
  * Changes to an archive's tree, applied together as one new generation. Paths are
@@ -77,7 +78,8 @@ export async function applyChanges(ctx: StoreContext, archiveId: string, changes
       changes.forEach((change, i) => applyOne(tree, change, contents.get(String(i))));
       const entries = [...tree.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       const next = archive.currentGeneration! + 1;
-      await publishGeneration(ctx, writer, { archiveId, lot: archive.lot, name: archive.name, createdAt: new Date(archive.createdAt), generation: next }, entries, options.inCommit);
+      // The id's own lot: the index may keep this archive under another (see sync).
+      await publishGeneration(ctx, writer, { archiveId, lot: lotOf(archiveId), name: archive.name, createdAt: new Date(archive.createdAt), generation: next }, entries, options.inCommit);
       return next;
     });
     ctx.index.setJobState(jobId, 'done');

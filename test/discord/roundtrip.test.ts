@@ -94,5 +94,24 @@ describe('the engine on the Discord backend', () => {
     await other.store.close();
     await t.store.close();
   });
+
+  it('an archive that gets a removed archive id again (another index, the same day) posts a card of its own', async () => {
+    const emu = await emulator();
+    const t = await discordStore(emu, { frameSize: FRAME });
+    const src = tempDir();
+    writeTree(src, { 'a.txt': 'first' });
+    const first = await t.store.put([src], { name: 'first', now: new Date('2026-11-28T10:00:00Z') });
+    await t.store.remove(first.id);
+    const other = await t.fresh(); // knows nothing of the removed archive: hands out its id again
+    writeTree(src, { 'a.txt': 'second' });
+    const second = await other.store.put([src], { name: 'second', now: new Date('2026-11-28T10:05:00Z') });
+    expect(second.id).toBe(first.id);
+    const third = await t.fresh();
+    expect(third.store.listArchives().map((a) => a.name)).toEqual(['second']);
+    const out = join(tempDir(), 'out');
+    await third.store.get(second.id, out);
+    expect(snapshot(out)).toEqual(snapshot(src));
+    for (const s of [third.store, other.store, t.store]) await s.close();
+  });
 });
 

@@ -64,4 +64,33 @@ describe('a store shared by machines with their own index', () => {
     }
     expect(existsSync(join(t.storeDir, 'keyring.json'))).toBe(false);
   });
+
+  it('two machines that handed out the same lot on different days both keep their archive after a sync', async () => {
+    const a = await makeTestStore({ frameSize: FRAME });
+    const b = await openStore({ backend: new LocalBackend(a.storeDir), indexPath: join(tempDir('dos-machine-b-'), 'index.db'), userKey: TEST_KEY, frameSize: FRAME, scrypt: FAST_SCRYPT });
+    const src = tempDir();
+    writeTree(src, { 'x.txt': 'x' });
+    const fromA = await a.store.put([src], { name: 'from a', now: new Date('2026-11-27T12:00:00Z') });
+    const fromB = await b.put([src], { name: 'from b', now: new Date('2026-11-28T12:00:00Z') });
+    expect([fromA.id, fromB.id]).toEqual(['#271126-01', '#281126-01']);
+    const synced = await b.sync();
+    expect(synced.rejected).toEqual([]);
+    expect(b.listArchives().map((x) => x.id).sort()).toEqual(['#271126-01', '#281126-01']);
+    await restores(b, fromA.id, src);
+    // A new archive here takes a lot above both.
+    const next = await b.put([src], { name: 'next', now: new Date('2026-11-28T13:00:00Z') });
+    expect(next.id).toBe('#281126-03');
+  });
+
+  it('a removed archive id is never handed out again', async () => {
+    const t = await makeTestStore({ frameSize: FRAME });
+    const src = tempDir();
+    writeTree(src, { 'x.txt': 'x' });
+    const now = new Date('2026-11-28T12:00:00Z');
+    const first = await t.store.put([src], { name: 'first', now });
+    await t.store.remove(first.id);
+    const second = await t.store.put([src], { name: 'second', now });
+    expect(second.id).not.toBe(first.id);
+  });
 });
+

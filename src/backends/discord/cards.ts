@@ -124,6 +124,8 @@ export class ArchiveCards {
         what: `marking the card of ${archiveId} deleted`,
       });
     });
+    // Forget it: an archive that later gets this id (in this process) makes a card of its own.
+    if (this.states.get(archiveId) === s) this.states.delete(archiveId);
   }
 
   /** Every published record on a card written by the bot (newest card wins per archive). */
@@ -149,6 +151,9 @@ export class ArchiveCards {
       cards.set(card.archiveId, card);
     }
     for (const card of cards.values()) {
+      // A card marked deleted belongs to an archive that is gone: an archive that gets its id
+      // again (the same day, after dos rm) posts a card of its own.
+      if (card.meta.status === 'deleted') continue;
       const s = this.state(card.archiveId);
       if (!s.messageId) {
         s.messageId = card.messageId;
