@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { decodeLocator } from '../../src/backends/discord/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { noise, snapshot, writeTree } from '../helpers/trees.js';
-import { closeAll, discordStore, emulator, packAttachments } from './helpers.js';
+import { Routes } from 'discord-api-types/v10';
+import { DiscordApi } from '../../src/backends/discord/api.js';
+import { fetchMessages } from '../../src/backends/discord/message-fetch.js';
+import { resolveOptions } from '../../src/backends/discord/options.js';
+import { closeAll, discordStore, emulator, FAST_RETRY, packAttachments } from './helpers.js';
+import { botRest } from './seed-post.js';
 
 const FRAME = 16 * 1024;
 const PACK = 64 * 1024;
@@ -125,5 +130,22 @@ describe('corrupted downloads', () => {
       expect(emu.faults.pending).toBe(0);
       await other.store.close();
     }
+  });
+});
+
+describe('reading given messages of a long thread', () => {
+  it('finds every message asked for, however far apart, and reports only a deleted one as gone', async () => {
+    const emu = await emulator();
+    const rest = botRest(emu);
+    const thread = emu.createChannel({ name: 'long' });
+    const ids: string[] = [];
+    for (let i = 0; i < 130; i++) ids.push(((await rest.post(Routes.channelMessages(thread.id), { body: { content: `m${i}` } })) as { id: string }).id);
+    await rest.delete(Routes.channelMessage(thread.id, ids[90]!));
+    const api = new DiscordApi(resolveOptions({ token: emu.token, archiveChannelId: emu.archiveChannelId, apiBase: emu.apiBase, cdnBase: emu.cdnBase, retry: FAST_RETRY }));
+    // The first page is around m0: half a page at most, though the thread goes on.
+    const wanted = [ids[0]!, ids[40]!, ids[60]!, ids[90]!, ids[129]!];
+    const found = await fetchMessages(api, thread.id, wanted);
+    expect(wanted.map((id) => found.get(id)?.content ?? null)).toEqual(['m0', 'm40', 'm60', null, 'm129']);
+    api.close();
   });
 });

@@ -46,6 +46,9 @@ describe('edit semantics, history paging, thread archival, bulk delete', () => {
     expect(def[0]!.content).toBe('h59');
     const around = (await rest.get(`/channels/${ch.id}/messages`, { query: new URLSearchParams({ around: ids[30]!, limit: '5' }) })) as ApiMessage[];
     expect(around.map((x) => x.content)).toEqual(['h32', 'h31', 'h30', 'h29', 'h28']);
+    // Near an end, half the limit on each side and no more: a short page, the channel not over.
+    const nearStart = (await rest.get(`/channels/${ch.id}/messages`, { query: new URLSearchParams({ around: ids[1]!, limit: '10' }) })) as ApiMessage[];
+    expect(nearStart.map((x) => x.content)).toEqual(['h5', 'h4', 'h3', 'h2', 'h1', 'h0']);
     const after = (await rest.get(`/channels/${ch.id}/messages`, { query: new URLSearchParams({ after: ids[57]!, limit: '100' }) })) as ApiMessage[];
     expect(after.map((x) => x.content)).toEqual(['h59', 'h58']);
     await expect(rest.get(`/channels/${ch.id}/messages`, { query: new URLSearchParams({ limit: '0' }) })).rejects.toMatchObject({ code: 50035 });

@@ -366,10 +366,10 @@ export function listMessages(ctx: EmulatorContext, channelId: string, q: URLSear
     const a = big(around);
     let idx = ids.findIndex((id) => big(id) >= a);
     if (idx < 0) idx = ids.length;
-    let start = Math.max(0, idx - Math.floor(limit / 2));
-    const end = Math.min(ids.length, start + limit);
-    start = Math.max(0, end - limit);
-    picked = ids.slice(start, end);
+    // As Discord does: half the limit on each side of the target, with no sliding to fill the
+    // page near either end of the channel (so a short page does not mean the channel ended).
+    const half = Math.floor(limit / 2);
+    picked = ids.slice(Math.max(0, idx - half), Math.min(ids.length, idx + (limit - half)));
   } else if (after !== null) {
     const a = big(after);
     picked = ids.filter((id) => big(id) > a).slice(0, limit);

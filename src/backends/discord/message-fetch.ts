@@ -29,13 +29,13 @@ export async function fetchMessages(api: DiscordApi, channelId: string, ids: Ite
     const page = await fetchPage(api, channelId, new URLSearchParams({ around: target, limit: String(MESSAGES_PER_FETCH) }));
     for (const m of page) seen?.(m);
     const byId = new Map(page.map((m) => [m.id, m] as const));
-    // What the page answers for: everything if the channel had fewer messages than a page,
-    // else the span between its oldest and newest message.
-    const full = page.length < MESSAGES_PER_FETCH;
+    // What the page answers for: the span between its oldest and newest message, never more.
+    // A short page does not mean the channel ended: `around` takes half the limit from each
+    // side of its target, so near either end of a thread it returns fewer than it could.
     const ordered = page.map((m) => m.id).sort(compareSnowflakes);
     const low = ordered[0];
     const high = ordered[ordered.length - 1];
-    const covered = (id: string) => full || (low !== undefined && high !== undefined && compareSnowflakes(id, low) >= 0 && compareSnowflakes(id, high) <= 0);
+    const covered = (id: string) => low !== undefined && high !== undefined && compareSnowflakes(id, low) >= 0 && compareSnowflakes(id, high) <= 0;
     const next: string[] = [];
     for (const id of pending) {
       const m = byId.get(id);
