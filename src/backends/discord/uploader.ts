@@ -190,9 +190,13 @@ export class PackUploader {
   private addLane(archive: ArchiveLanes): void {
     archive.adding++;
     const n = archive.lanes.length + archive.adding;
-    this.api.post<APIChannel>(Routes.threads(this.parentId), {
+    // A thread creation has no idempotency key: a retry after a lost response leaves an empty
+    // duplicate thread. So an extra lane is not retried (the threads there are share the work);
+    // only a lane the upload cannot go on without is.
+    const needed = archive.lanes.every((l) => l.dead);
+    this.api.raw<APIChannel>('post', Routes.threads(this.parentId), {
       body: { name: `${archive.archiveId} packs ${n}`, type: 11, auto_archive_duration: 1440 },
-      what: `opening thread ${n} for the packs of ${archive.archiveId}`,
+      noRetry: !needed,
     }).then((thread) => {
       archive.lanes.push(newLane(thread.id));
     }, (err) => {
