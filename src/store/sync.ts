@@ -23,6 +23,9 @@ export interface SyncResult {
 export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
   const result: SyncResult = { archives: 0, added: 0, updated: 0, removed: 0, rejected: [] };
   const seen = new Set<string>();
+  // An archive another process here commits while this sync runs is missing from a listing
+  // taken before: it must not be dropped (and its packs then taken for garbage).
+  const listedAt = Date.now();
   for (const published of await ctx.backend.listRecords()) {
     try {
       const record = decodeRecord(ctx.keys, published.data);
@@ -79,7 +82,7 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
   // Archives the Python seed made (Discord only); a v4 archive with the same id wins.
   await syncSeedArchives(ctx, seen, result);
   for (const archive of ctx.index.listArchives()) {
-    if (archive.currentGeneration !== null && !seen.has(archive.id) && !result.rejected.some((r) => r.archiveId === archive.id)) {
+    if (archive.currentGeneration !== null && archive.updatedAt < listedAt && !seen.has(archive.id) && !result.rejected.some((r) => r.archiveId === archive.id)) {
       ctx.index.deleteArchive(archive.id);
       result.removed++;
     }

@@ -92,5 +92,26 @@ describe('a store shared by machines with their own index', () => {
     const second = await t.store.put([src], { name: 'second', now });
     expect(second.id).not.toBe(first.id);
   });
+
+  it('a sync does not drop an archive that another process here committed while it ran', async () => {
+    const t = await makeTestStore({ frameSize: FRAME });
+    const src = tempDir();
+    writeTree(src, { 'x.txt': 'x' });
+    let committed: string | undefined;
+    // A second process on the same index whose listing is taken just before the first commits.
+    class ListingThenCommit extends LocalBackend {
+      override async listRecords() {
+        const listing = await super.listRecords();
+        committed ??= (await t.store.put([src], { name: 'during the sync' })).id;
+        return listing;
+      }
+    }
+    const syncing = await openStore({ backend: new ListingThenCommit(t.storeDir), indexPath: t.indexPath, userKey: TEST_KEY, frameSize: FRAME });
+    const synced = await syncing.sync();
+    expect(synced.removed).toBe(0);
+    expect(syncing.listArchives().map((a) => a.id)).toEqual([committed]);
+    await syncing.gc({ orphanGraceMs: 0 });
+    await restores(t.store, committed!, src);
+  });
 });
 
