@@ -102,4 +102,9 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX mount_queue_by_owner ON mount_queue (pid, host);
   `,
+  /* 4: every pack a generation's manifest names (JSON array). The frames table keeps one pack
+     per frame id, so a second copy of a frame (two puts of the same data that did not know of
+     each other) is only known to be live from here; NULL until learned (see gc). */ `
+  ALTER TABLE generations ADD COLUMN data_packs TEXT;
+  `,
 ];

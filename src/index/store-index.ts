@@ -32,6 +32,8 @@ export interface GenerationRow {
   bytes: number;
   storedBytes: number;
   manifestRef: string;
+  /** Every pack the manifest names (see migration 4); undefined when not known. */
+  dataPacks?: string[];
 }
 
 export interface EntryRow {
@@ -135,7 +137,10 @@ export class StoreIndex {
       archiveByLot: db.prepare<[number], RawArchive>('SELECT * FROM archives WHERE lot = ?'),
       setLot: db.prepare('UPDATE archives SET lot = ? WHERE id = ?'),
       deleteArchive: db.prepare('DELETE FROM archives WHERE id = ?'),
-      insertGeneration: db.prepare('INSERT OR REPLACE INTO generations(archive_id, generation, created_at, files, bytes, stored_bytes, manifest_ref) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertGeneration: db.prepare('INSERT OR REPLACE INTO generations(archive_id, generation, created_at, files, bytes, stored_bytes, manifest_ref, data_packs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      currentDataPacks: db.prepare<[], { archive_id: string; generation: number; manifest_ref: string; data_packs: string | null }>(
+        'SELECT g.archive_id, g.generation, g.manifest_ref, g.data_packs FROM generations g JOIN archives a ON a.id = g.archive_id AND a.current_generation = g.generation'),
+      setDataPacks: db.prepare('UPDATE generations SET data_packs = ? WHERE archive_id = ? AND generation = ?'),
       getGeneration: db.prepare<[string, number], { archive_id: string; generation: number; created_at: number; files: number; bytes: number; stored_bytes: number; manifest_ref: string }>(
         'SELECT * FROM generations WHERE archive_id = ? AND generation = ?'),
       setCurrent: db.prepare('UPDATE archives SET current_generation = ?, status = ?, name = ?, updated_at = ? WHERE id = ?'),
@@ -145,8 +150,6 @@ export class StoreIndex {
       children: db.prepare<[string, string], RawEntry>('SELECT * FROM entries WHERE archive_id = ? AND parent = ? ORDER BY path'),
       allEntries: db.prepare<[string], RawEntry>('SELECT * FROM entries WHERE archive_id = ? ORDER BY path'),
       allFrameBlobs: db.prepare<[], { frames: Buffer | null }>("SELECT frames FROM entries WHERE type = 'file'"),
-      allManifestRefs: db.prepare<[], { manifest_ref: string }>(
-        'SELECT g.manifest_ref FROM generations g JOIN archives a ON a.id = g.archive_id AND a.current_generation = g.generation'),
       allFrames: db.prepare<[], { id: Buffer; pack_id: string }>('SELECT id, pack_id FROM frames'),
       findFrame: db.prepare<[Buffer], RawFrame>(
         'SELECT f.id, f.pack_id, p.locator, f.offset, f.stored_length, f.plain_length, f.flags FROM frames f JOIN packs p ON p.id = f.pack_id WHERE f.id = ?'),
@@ -246,7 +249,8 @@ export class StoreIndex {
   commitGeneration(gen: GenerationRow & { name: string; status: ArchiveStatus; entries: EntryRow[] }, alsoInTransaction?: () => void): void {
     this.db.transaction(() => {
       alsoInTransaction?.();
-      this.stmts.insertGeneration.run(gen.archiveId, gen.generation, gen.createdAt, gen.files, gen.bytes, gen.storedBytes, gen.manifestRef);
+      this.stmts.insertGeneration.run(gen.archiveId, gen.generation, gen.createdAt, gen.files, gen.bytes, gen.storedBytes, gen.manifestRef,
+        gen.dataPacks === undefined ? null : JSON.stringify(gen.dataPacks));
       this.stmts.clearEntries.run(gen.archiveId);
       for (const e of gen.entries) {
         this.stmts.insertEntry.run(gen.archiveId, e.path, parentOf(e.path), e.type, e.size, e.mode, e.mtimeMs, e.sha256, e.target,
@@ -298,11 +302,21 @@ export class StoreIndex {
       for (const id of splitFrameIds(frames)) frameIds.add(id.toString('hex'));
     }
     const manifestPacks = new Set<string>();
-    for (const { manifest_ref } of this.stmts.allManifestRefs.iterate()) {
+    for (const { manifest_ref, data_packs } of this.stmts.currentDataPacks.iterate()) {
       const ref = JSON.parse(manifest_ref) as { packs: Array<{ name: string }> };
       for (const p of ref.packs) manifestPacks.add(p.name);
+      if (data_packs !== null) for (const name of JSON.parse(data_packs) as string[]) manifestPacks.add(name);
     }
     return { frameIds, manifestPacks };
+  }
+
+  /** Current generations whose data packs are not recorded yet (committed before migration 4). */
+  generationsWithoutDataPacks(): Array<{ archiveId: string; generation: number; manifestRef: string }> {
+    return this.stmts.currentDataPacks.all().filter((g) => g.data_packs === null).map((g) => ({ archiveId: g.archive_id, generation: g.generation, manifestRef: g.manifest_ref }));
+  }
+
+  setDataPacks(archiveId: string, generation: number, packs: string[]): void {
+    this.stmts.setDataPacks.run(JSON.stringify(packs), archiveId, generation);
   }
 
   /**

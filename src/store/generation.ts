@@ -95,6 +95,7 @@ export async function publishGeneration(ctx: StoreContext, writer: PackWriter, t
   failpoint('before-commit');
   ctx.index.commitGeneration({
     archiveId, generation, createdAt: Date.now(), files: fileEntries.length, bytes, storedBytes, manifestRef: JSON.stringify(ref),
+    dataPacks: manifest.packs.map((p) => p.name),
     name, status: 'complete', entries,
   }, inCommit);
   return { ref, files: fileEntries.length, bytes, storedBytes };

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { isDeadProcess } from './liveness.js';
 import type { ArchiveRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
+import { loadManifest, type ManifestRef } from './manifest-io.js';
 import { syncFromBackend } from './sync.js';
 
 export interface GcResult {
@@ -63,6 +64,12 @@ export async function collectGarbage(ctx: StoreContext, options: GcOptions = {})
     ctx.notice(`not collecting packs: ${synced.rejected.length} archive record(s) could not be read (${synced.rejected.map((r) => r.archiveId).join(', ')}), and their packs must not be taken for garbage`);
     return { deletedPacks: 0, freedBytes: 0, orphans: 0, deferred: true };
   }
+  try {
+    await learnDataPacks(ctx);
+  } catch (err) {
+    ctx.notice(`not collecting packs: a manifest could not be read (${(err as Error).message})`);
+    return { deletedPacks: 0, freedBytes: 0, orphans: 0, deferred: true };
+  }
   const doomed = ctx.index.exclusive(() => {
     if (ctx.index.openJobs().some((j) => j.pid !== process.pid || j.host !== hostname())) return null;
     const packs = ctx.index.unreferencedPacks();
@@ -80,6 +87,18 @@ export async function collectGarbage(ctx: StoreContext, options: GcOptions = {})
   const all = [...doomed, ...orphans];
   await ctx.backend.deletePacks(all.map((p) => p.locator));
   return { deletedPacks: all.length, freedBytes: all.reduce((s, p) => s + p.size, 0), orphans: orphans.length, deferred: false };
+}
+
+/**
+ * Generations committed before the index recorded every pack their manifest names (migration
+ * 4): their manifests are read once, so a second copy of a frame in another pack is known live.
+ */
+async function learnDataPacks(ctx: StoreContext): Promise<void> {
+  for (const g of ctx.index.generationsWithoutDataPacks()) {
+    const ref = JSON.parse(g.manifestRef) as ManifestRef & { kind?: string };
+    const packs = ref.kind === 'seed' ? [] : (await loadManifest(ctx, ref, g.archiveId)).packs.map((p) => p.name);
+    ctx.index.setDataPacks(g.archiveId, g.generation, packs);
+  }
 }
 
 /** Packs on the backend that the index does not know, old enough not to be someone's upload in flight. */

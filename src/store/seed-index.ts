@@ -87,6 +87,7 @@ function commitSeed(ctx: StoreContext, archiveId: string, ref: SeedRef, createdA
   ctx.index.commitGeneration({
     archiveId, generation: 1, createdAt, files: ref.contents?.files ?? ref.fileCount ?? ref.filesDisplay.length,
     bytes, storedBytes: ref.totalSizeBytes ?? 0, manifestRef: JSON.stringify(ref), name: nameOf(archiveId, ref.contents), status: statusOf(ref.status), entries: [],
+    dataPacks: [], // a seed archive's chunks are attachments, not packs
   });
 }
 

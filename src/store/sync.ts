@@ -72,6 +72,7 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
       ctx.index.commitGeneration({
         archiveId: record.archiveId, generation: record.generation, createdAt: Date.parse(record.updatedAt) || Date.now(),
         files: record.stats.files, bytes: record.stats.bytes, storedBytes: record.stats.storedBytes, manifestRef: JSON.stringify(ref),
+        dataPacks: packs.map((p) => p.name),
         name: record.name, status: record.status, entries,
       });
     } catch (err) {
