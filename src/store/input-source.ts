@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { DosError, ErrorCodes, fromSystemError } from '../core/errors.js';
 import { allocFrameSlot, encodeBody, frameIdOf, type CompressionPolicy } from '../core/frame.js';
@@ -111,7 +112,7 @@ export class InputSource {
       if (entry.type !== 'file') continue;
       const hash = createHash('sha256');
       let size = 0;
-      const handle = await open(entry.source, 'r');
+      const handle = await openScannedFile(entry.source);
       try {
         for (;;) {
           const plaintext = await this.readFrame(handle, entry.size - size);
@@ -189,3 +190,26 @@ async function readInto(handle: FileHandle, buffer: Buffer, filled: number): Pro
   }
   return filled;
 }
+
+/**
+ * Opens a file the scan found regular. Between the scan and now it may have been replaced: by a
+ * FIFO (reading would wait forever), a symlink (to /dev/zero, or to a file outside the input),
+ * or a folder. Opened without following links and without blocking, then checked.
+ */
+async function openScannedFile(path: string): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DosError(ErrorCodes.NOT_FOUND, `${path} was removed while being archived`, { path }, { cause: err });
+    if (code === 'ELOOP') throw new DosError(ErrorCodes.BAD_INPUT, `${path} was replaced by a symlink while being archived`, { path }, { cause: err });
+    throw new DosError(ErrorCodes.BAD_INPUT, `cannot read ${path}: ${code ?? (err as Error).message}`, { path }, { cause: err });
+  }
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw new DosError(ErrorCodes.BAD_INPUT, `${path} is no longer a regular file (replaced while being archived)`, { path });
+  }
+  return handle;
+}
+

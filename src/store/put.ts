@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { DosError, ErrorCodes } from '../core/errors.js';
 import type { EntryRow } from '../index/store-index.js';
 import type { ProgressFn, StoreContext } from './context.js';
 import { publishGeneration, uploadFiles, type FileContent, type GenerationTarget } from './generation.js';
@@ -37,7 +39,8 @@ export async function putArchive(ctx: StoreContext, inputs: string[] | InputSour
   const name = options.name ?? defaultName(source.inputs);
   const now = options.now ?? new Date();
   const archive = ctx.index.createArchive(name, now);
-  const jobId = ctx.index.openJob('put', archive.id, { inputs: source.inputs, name });
+  // Absolute: a resume may run from another folder (dos put elsewhere resumes first).
+  const jobId = ctx.index.openJob('put', archive.id, { inputs: source.inputs.map((i) => resolve(i)), name });
   try {
     const result = await writeArchiveGeneration(ctx, { archiveId: archive.id, lot: archive.lot, name, createdAt: now, generation: 1, jobId }, source, options.onProgress);
     ctx.index.setJobState(jobId, 'done');
@@ -45,10 +48,20 @@ export async function putArchive(ctx: StoreContext, inputs: string[] | InputSour
   } catch (err) {
     source.abort(err);
     ctx.index.setArchiveStatus(archive.id, 'failed');
-    ctx.index.setJobState(jobId, 'abandoned');
+    ctx.index.setJobState(jobId, isInputError(err) ? 'cancelled' : 'abandoned');
     throw err;
   }
 }
+
+/**
+ * The input itself is the problem (unreadable, refused, gone): a resume would only fail the same
+ * way, and every later put runs resume first. Such a put is not left for resuming.
+ */
+export function isInputError(err: unknown): boolean {
+  return err instanceof DosError && INPUT_ERRORS.has(err.code);
+}
+
+const INPUT_ERRORS = new Set<string>([ErrorCodes.NOT_FOUND, ErrorCodes.BAD_INPUT, ErrorCodes.UNSAFE_PATH]);
 
 export interface PutTarget extends GenerationTarget {
   jobId: number;

@@ -1,7 +1,7 @@
 import { DosError } from '../core/errors.js';
 import type { ProgressFn, StoreContext } from './context.js';
 import { InputSource } from './input-source.js';
-import { writeArchiveGeneration, type PutResult } from './put.js';
+import { isInputError, writeArchiveGeneration, type PutResult } from './put.js';
 import { abandonDeadJobs } from './remove.js';
 
 export interface ResumeOutcome {
@@ -43,10 +43,11 @@ export async function resumeInterrupted(ctx: StoreContext, onProgress?: Progress
       ctx.index.setJobState(job.id, 'done');
       outcomes.push({ archive: archive.id, job: job.id, completed: true, result });
     } catch (err) {
-      ctx.index.setJobState(job.id, 'abandoned');
+      // Reported, never thrown: one archive that cannot be finished must not stop every later put.
+      ctx.index.setJobState(job.id, isInputError(err) ? 'cancelled' : 'abandoned');
       ctx.index.setArchiveStatus(archive.id, 'failed');
-      if (!(err instanceof DosError)) throw err;
-      outcomes.push({ archive: archive.id, job: job.id, completed: false, error: { code: err.code, message: err.message } });
+      const code = err instanceof DosError ? err.code : ((err as NodeJS.ErrnoException).code ?? 'UNEXPECTED');
+      outcomes.push({ archive: archive.id, job: job.id, completed: false, error: { code, message: (err as Error).message } });
     }
   }
   return outcomes;

@@ -1,4 +1,5 @@
-import { appendFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_COMPRESSION } from '../../src/core/frame.js';
@@ -51,6 +52,21 @@ describe('reading the files of a put into frames', () => {
     symlinkSync('loop', join(dir, 'loop')); // stat fails with ELOOP
     const looping = await InputSource.ofFiles([{ source: join(dir, 'loop'), path: 'loop' }], options).catch((e: unknown) => e);
     expect(looping).toMatchObject({ code: 'ELOOP' });
+  });
+
+  it.each([
+    ['a FIFO (reading would wait forever)', (path: string) => execFileSync('mkfifo', [path])],
+    ['a symlink to /dev/zero (reading would never end)', (path: string) => symlinkSync('/dev/zero', path)],
+    ['a folder', (path: string) => mkdirSync(path)],
+  ])('a file replaced after the scan by %s fails the put at once, reading nothing', async (_what, replace) => {
+    const dir = tempDir();
+    const path = join(dir, 'f');
+    writeFileSync(path, 'scanned as a regular file');
+    const source = await InputSource.ofFiles([{ source: path, path: 'f' }], { frameSize: FRAME, compression: DEFAULT_COMPRESSION });
+    rmSync(path);
+    replace(path);
+    const err = await framesOf(source).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BAD_INPUT' });
   });
 });
 
