@@ -94,11 +94,16 @@ export async function applyChanges(ctx: StoreContext, archiveId: string, changes
 /** A new, empty archive, published as generation 1 (what `mkdir` at the mount's root makes). */
 export async function createArchive(ctx: StoreContext, name: string, now = new Date()): Promise<ArchiveRow> {
   const archive = ctx.index.createArchive(name, now);
+  // A job, so that a gc in another process waits: the manifest's pack is recorded a moment
+  // before the generation that references it is committed.
+  const jobId = ctx.index.openJob('change', archive.id, { create: true });
   try {
-    const writer = new PackWriter(ctx, archive.id, null, await ctx.backend.limits());
+    const writer = new PackWriter(ctx, archive.id, jobId, await ctx.backend.limits());
     await publishGeneration(ctx, writer, { archiveId: archive.id, lot: archive.lot, name, createdAt: now, generation: 1 }, []);
+    ctx.index.setJobState(jobId, 'done');
   } catch (err) {
     ctx.index.setArchiveStatus(archive.id, 'failed');
+    ctx.index.setJobState(jobId, 'cancelled');
     throw err;
   }
   return archiveOf(ctx, archive.id);
