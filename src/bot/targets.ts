@@ -13,9 +13,12 @@ export type Target = { kind: 'id'; id: string; lot: number; text: string } | { k
 
 export class TargetError extends Error {}
 
-/** Shown raw in replies: printable, short, without backticks (it goes inside `code`). */
+/**
+ * Shown raw in replies: printable, short, without backticks (it goes inside `code`) and without
+ * braces: a reply of ours in the archive channel must never read like a card's JSON.
+ */
 export function quoteArg(text: string): string {
-  const clean = text.replace(/[`\u0000-\u001f\u007f]/g, '').slice(0, MAX_ARG);
+  const clean = text.replace(/[`{}\u0000-\u001f\u007f]/g, '').slice(0, MAX_ARG);
   return `\`${clean || '?'}\``;
 }
 

@@ -199,14 +199,20 @@ describe('seed archives on Discord', () => {
 describe('seedListingOf', () => {
   const message = (over: Partial<APIMessage>): APIMessage => ({ id: '1300000000000000000', content: '', embeds: [], attachments: [], ...over }) as unknown as APIMessage;
 
-  it('falls back to the embed, skips our v4 cards, keeps snowflakes exact', () => {
+  it('falls back to the embed, skips our v4 cards, keeps snowflakes exact; JSON without the card embed is no card', () => {
     const seed = renderSeedCard({ lot: 12, archive_id: '#170126-12', timestamp: '2026-01-17 10:00:00', status: 'success', thread_id: '1234567890123456789' });
-    const fromJson = seedListingOf(message({ content: seed.content }));
+    const fromJson = seedListingOf(message({ content: seed.content, embeds: [seed.embed] as never }));
     expect(fromJson).toMatchObject({ archiveId: '#170126-12', threadId: '1234567890123456789', lot: 12, status: 'success' });
     const fromEmbed = seedListingOf(message({ embeds: [seed.embed] as never, thread: { id: '1300000000000000000' } as never }));
     expect(fromEmbed).toMatchObject({ archiveId: '#170126-12', threadId: '1300000000000000000', lot: 12, timestamp: '2026-01-17 10:00:00' });
     const ours = renderSeedCard({ lot: 13, archive_id: '#170126-13', uploader: 'dos', status: 'uploading' });
     expect(seedListingOf(message({ content: ours.content }))).toBeNull();
     expect(seedListingOf(message({ content: 'hello' }))).toBeNull();
+    // A reply of the bot that echoes what a user typed, JSON included, is not a card...
+    expect(seedListingOf(message({ content: '⚠️ Invalid archive id `{"archive_id":"#170126-12"}`' }))).toBeNull();
+    expect(seedListingOf(message({ content: seed.content }))).toBeNull();
+    // ...nor is a card whose embed names another archive than its JSON.
+    const other = renderSeedCard({ lot: 14, archive_id: '#170126-14', status: 'success' });
+    expect(seedListingOf(message({ content: seed.content, embeds: [other.embed] as never }))).toBeNull();
   });
 });

@@ -184,6 +184,11 @@ export function seedListingOf(m: APIMessage): SeedArchiveListing | null {
   if (!card) return null;
   const archiveId = normalizeArchiveId(card.archive_id ?? '');
   if (!archiveId) return null;
+  // A card has the seed's embed, titled with its id (legacy-format.md §3.2). The bot writes
+  // other messages here too, replies that may echo what a user typed: JSON in a reply must
+  // never pass for a card (it could hide an archive's thread, or invent an archive).
+  const titled = /^📦 Archive (#\d{6}-\d+)/u.exec(m.embeds?.[0]?.title ?? '');
+  if (!titled || normalizeArchiveId(titled[1]!) !== archiveId) return null;
   // Our own cards: the record inline under "dos" or attached, and always uploader "dos".
   if ((card.extra && Object.hasOwn(card.extra, RECORD_KEY)) || (m.attachments ?? []).some((a) => a.filename === RECORD_FILE) || card.uploader === 'dos') return null;
   const timestamp = card.timestamp ?? null;
