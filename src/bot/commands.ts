@@ -206,7 +206,9 @@ const download: CommandSpec = {
       const progress = progressEditor(await inv.conv.send(header), header, svc.progressIntervalMs);
       try {
         const dest = downloadFolderOf(svc.folders, archive.id);
-        const got = await svc.store.get(archive.id, dest, { userKey: svc.userKey, workDir: svc.folders.work, onProgress: progress.update });
+        // The folder is the bot's: files that differ (an archive changed since the last download)
+        // are replaced, or a Discord user could never download it again.
+        const got = await svc.store.get(archive.id, dest, { force: true, userKey: svc.userKey, workDir: svc.folders.work, onProgress: progress.update });
         await progress.finish(`${header}\n✅ Archive ${archive.id} downloaded and verified into \`[Archive] ${archive.id}\`.\n📥 Restored: ${got.files - got.skipped} • ⏭️ Already there: ${got.skipped} • 📦 ${formatBytes(got.bytes)}`);
       } catch (err) {
         failures++;
@@ -319,8 +321,8 @@ const resume: CommandSpec = {
     const reply = await inv.conv.send(`🔁 Resuming ${only ? `Archive ${only}` : 'interrupted uploads'}...`);
     const lines: string[] = [];
     if (seeds.length === 0 || !only) {
-      const outcomes = await svc.store.resume();
-      for (const o of outcomes.filter((x) => only === undefined || x.archive === only)) {
+      const outcomes = await svc.store.resume(undefined, only);
+      for (const o of outcomes) {
         lines.push(o.completed
           ? `✅ Archive ${o.archive} successfully completed.\n📦 Files: ${o.result!.files} • Size: ${formatBytes(o.result!.bytes)}`
           : `⚠️ Archive ${o.archive} still has failed uploads: ${redactPaths(o.error!.message, svc.folders)}\n🔁 Run \`!resume\` again after fixing issues.`);

@@ -62,15 +62,22 @@ export async function scanUploadFolder(dir: string): Promise<UploadScan> {
 }
 
 async function count(path: string, scan: UploadScan): Promise<void> {
-  const st = await lstat(path);
+  // An upload running now removes what it has posted: a file gone since it was listed is skipped.
+  const st = await lstat(path).catch(ignoreGone);
+  if (!st) return;
   if (st.isFile()) {
     scan.files++;
     scan.bytes += st.size;
   } else if (st.isDirectory()) {
-    for (const entry of await readdir(path, { withFileTypes: true })) {
+    for (const entry of (await readdir(path, { withFileTypes: true }).catch(ignoreGone)) ?? []) {
       if (!skipped(entry.name) && !entry.isSymbolicLink()) await count(join(path, entry.name), scan);
     }
   }
+}
+
+function ignoreGone(err: NodeJS.ErrnoException): null {
+  if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+  throw err;
 }
 
 /** `<download>/[Archive] #DDMMYY-NN`: the seed's folder name, built from a normalised id only. */

@@ -18,11 +18,12 @@ export interface ResumeOutcome {
  * generation again reuses those frames through dedup: finished packs are not uploaded again,
  * and the record is only published once everything it points at is stored.
  */
-export async function resumeInterrupted(ctx: StoreContext, onProgress?: ProgressFn): Promise<ResumeOutcome[]> {
+export async function resumeInterrupted(ctx: StoreContext, onProgress?: ProgressFn, onlyArchive?: string): Promise<ResumeOutcome[]> {
   abandonDeadJobs(ctx);
   const outcomes: ResumeOutcome[] = [];
   for (const job of ctx.index.unfinishedJobs()) {
     if (job.state !== 'abandoned' || job.kind !== 'put' || !job.archiveId) continue;
+    if (onlyArchive !== undefined && job.archiveId !== onlyArchive) continue;
     const archive = ctx.index.getArchive(job.archiveId);
     if (!archive || archive.currentGeneration !== null) {
       ctx.index.setJobState(job.id, 'done');

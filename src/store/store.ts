@@ -146,8 +146,8 @@ export class Store {
   }
 
   /** Finishes interrupted puts (see resume.ts). */
-  resume(onProgress?: ProgressFn): Promise<ResumeOutcome[]> {
-    return resumeInterrupted(this.ctx, onProgress);
+  resume(onProgress?: ProgressFn, archiveId?: string): Promise<ResumeOutcome[]> {
+    return resumeInterrupted(this.ctx, onProgress, archiveId);
   }
 
   /** Rewraps the master key under `newKey` (passphrase.ts): no data moves. */

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Events, Routes, type Message } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +144,14 @@ describe('upload, list, download, verify', () => {
     // Run again: everything is already there and identical.
     const again = await command(world, `!download ${firstId}`, { done: has(/✅ Downloaded|with errors/) });
     expect(again.join('\n')).toMatch(/Already there: 3/);
+    // The archive changes (a new version through the mount, say): a download replaces what differs.
+    const name = Object.keys(snapshot(dest)).sort()[0]!;
+    const changed = join(world.root, 'changed.txt');
+    writeFileSync(changed, 'a new version\n');
+    await world.store.applyChanges(firstId, [{ op: 'put-file', path: name, source: changed, mode: 0o644, mtimeMs: Date.now() }]);
+    const third = await command(world, `!download ${firstId}`, { done: has(/✅ Downloaded|with errors/) });
+    expect(third.join('\n')).toMatch(/downloaded and verified[\s\S]*Restored: 1 • ⏭️ Already there: 2/);
+    expect(readFileSync(join(dest, name), 'utf8')).toBe('a new version\n');
   });
 
   it('hostile arguments cannot reach outside the folders', async () => {

@@ -135,5 +135,28 @@ describe('a store shared by machines with their own index', () => {
     await restores(fresh, fromA.id, src);
     await restores(fresh, fromB.id, src);
   });
+
+  it('resuming one interrupted put leaves the others for later', async () => {
+    const t = await makeTestStore({ frameSize: FRAME });
+    let failing = true;
+    class Flaky extends LocalBackend {
+      override async putPack(...args: Parameters<LocalBackend['putPack']>) {
+        if (failing) throw new Error('the network went away');
+        return super.putPack(...args);
+      }
+    }
+    const store = await openStore({ backend: new Flaky(t.storeDir), indexPath: t.indexPath, userKey: TEST_KEY, frameSize: FRAME });
+    const ids: string[] = [];
+    for (const name of ['one', 'two']) {
+      const src = tempDir();
+      writeTree(src, { [`${name}.bin`]: noise(2 * FRAME, name.length) });
+      await expect(store.put([src], { name })).rejects.toThrow(/network went away/);
+      ids.push(store.listArchives().find((a) => a.name === name)!.id);
+    }
+    failing = false;
+    const outcomes = await store.resume(undefined, ids[1]);
+    expect(outcomes.map((o) => [o.archive, o.completed])).toEqual([[ids[1], true]]);
+    expect(store.listArchives().map((a) => a.status)).toEqual(['failed', 'complete']);
+  });
 });
 
