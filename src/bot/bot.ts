@@ -248,6 +248,9 @@ export class DosBot {
         return;
       }
       if (!spec) return void (await conv.send(invalidCommand(COMMANDS)));
+      // Discord wants an answer within 3 s; a sync, a verify or a command queued behind an
+      // upload takes longer. Acknowledged now ("thinking..."), the first reply replaces it.
+      await interaction.deferReply();
       const args = slashArgs(interaction, name);
       await this.dispatch(spec, { args, rest: args.join(' '), conv, channelId: interaction.channelId, author: interaction.user.username });
     } catch (err) {
@@ -288,14 +291,15 @@ function channelConversation(message: Message): Conversation {
   };
 }
 
-/** The first reply answers the interaction; later ones are follow-ups. */
+/** The first reply answers the interaction (or replaces its deferred "thinking..."); later ones are follow-ups. */
 function interactionConversation(interaction: ChatInputCommandInteraction): Conversation {
   let answered = false;
   return {
     async send(text: string): Promise<Reply> {
       if (!answered) {
         answered = true;
-        await interaction.reply({ content: fit(text), ...NO_MENTIONS });
+        if (interaction.deferred) await interaction.editReply({ content: fit(text), ...NO_MENTIONS });
+        else await interaction.reply({ content: fit(text), ...NO_MENTIONS });
         return { edit: async (t) => void (await interaction.editReply({ content: fit(t), ...NO_MENTIONS })) };
       }
       const sent = await interaction.followUp({ content: fit(text), ...NO_MENTIONS });
