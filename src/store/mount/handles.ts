@@ -15,6 +15,8 @@ export interface Follow {
   path: string | null;
   /** Which content the handle reads (see contentKey). */
   content: string;
+  /** The view's overlay version when that was last checked (see Overlay.version). */
+  checked: number;
 }
 
 /** What an open file handle reads from and writes to. */

@@ -61,10 +61,21 @@ export const isUnder = (path: string, dir: string): boolean => path.startsWith(`
 export class Overlay {
   private readonly nodes = new Map<string, LocalNode>();
   private readonly kids = new Map<string, Set<string>>();
+  private changes = 0;
 
   constructor(private readonly tree: CommittedTree) {}
 
+  /**
+   * Counts changes to this overlay (a rebuild after a commit clears it too): what it shows
+   * cannot have changed while this stays the same. Lets a reader's per-read check skip
+   * resolve(), which reads the committed entry from the index.
+   */
+  get version(): number {
+    return this.changes;
+  }
+
   clear(): void {
+    this.changes++;
     this.nodes.clear();
     this.kids.clear();
   }
@@ -74,6 +85,7 @@ export class Overlay {
   }
 
   private set(path: string, node: LocalNode): void {
+    this.changes++;
     this.nodes.set(path, node);
     const parent = parentPath(path);
     let names = this.kids.get(parent);
@@ -83,6 +95,7 @@ export class Overlay {
 
   private unset(path: string): void {
     if (!this.nodes.delete(path)) return;
+    this.changes++;
     const parent = parentPath(path);
     const names = this.kids.get(parent);
     names?.delete(baseName(path));

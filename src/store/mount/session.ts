@@ -169,7 +169,7 @@ export class MountSession {
     if (isSeed(t.archive)) return this.handles.add({ kind: 'fd', fh: await this.seeds.open(t.archive, t.path), writable: false });
     const source = await this.openForReading(t.view, node);
     if (!source) return this.open(fusePath, flags); // committed meanwhile: read the committed copy
-    source.follow = { view: t.view, path: t.path, content: contentKey(node) };
+    source.follow = { view: t.view, path: t.path, content: contentKey(node), checked: t.view.overlay.version };
     return this.handles.add(source);
   }
 
@@ -212,6 +212,9 @@ export class MountSession {
     const pending = this.switching.get(fh);
     if (pending) return pending;
     const follow = h.follow!;
+    const version = follow.view.overlay.version;
+    if (version === follow.checked) return h; // nothing changed in this archive's view since
+    follow.checked = version;
     const node = follow.path === null ? undefined : follow.view.overlay.resolve(follow.path);
     if (!node || node.type !== 'file' || contentKey(node) === follow.content) return h;
     const switched = (async () => {
