@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { isDeadProcess } from './liveness.js';
 import type { ArchiveRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
@@ -29,17 +28,21 @@ export async function removeArchive(ctx: StoreContext, archive: ArchiveRow): Pro
  * so they are cancelled.
  */
 export function abandonDeadJobs(ctx: StoreContext): number {
-  let abandoned = 0;
-  for (const job of ctx.index.openJobs()) {
-    if (!isDeadProcess(job.pid, job.host)) continue;
-    ctx.index.setJobState(job.id, job.kind === 'put' ? 'abandoned' : 'cancelled');
-    if (job.archiveId) {
-      const archive = ctx.index.getArchive(job.archiveId);
-      if (archive && archive.currentGeneration === null) ctx.index.setArchiveStatus(archive.id, 'failed');
+  // One write transaction from read to update: a job read as open here may otherwise be
+  // claimed by a resuming process meanwhile, and then overwritten as abandoned.
+  return ctx.index.exclusive(() => {
+    let abandoned = 0;
+    for (const job of ctx.index.openJobs()) {
+      if (!isDeadProcess(job.pid, job.host)) continue;
+      ctx.index.setJobState(job.id, job.kind === 'put' ? 'abandoned' : 'cancelled');
+      if (job.archiveId) {
+        const archive = ctx.index.getArchive(job.archiveId);
+        if (archive && archive.currentGeneration === null) ctx.index.setArchiveStatus(archive.id, 'failed');
+      }
+      abandoned++;
     }
-    abandoned++;
-  }
-  return abandoned;
+    return abandoned;
+  });
 }
 
 export interface GcOptions {
@@ -71,7 +74,9 @@ export async function collectGarbage(ctx: StoreContext, options: GcOptions = {})
     return { deletedPacks: 0, freedBytes: 0, orphans: 0, deferred: true };
   }
   const doomed = ctx.index.exclusive(() => {
-    if (ctx.index.openJobs().some((j) => j.pid !== process.pid || j.host !== hostname())) return null;
+    // Any open job, this process's included: inside `dos mount --bot` a !rm runs while the
+    // mount's commit may be reusing frames of the very packs this would collect.
+    if (ctx.index.openJobs().length > 0) return null;
     const packs = ctx.index.unreferencedPacks();
     // Forget them first: from now on no new put can dedup against them.
     ctx.index.forgetPacks(packs.map((p) => p.id));

@@ -174,7 +174,8 @@ export class Store {
       bytes: archives.reduce((s, a) => s + a.bytes, 0),
       packs: packs.length,
       storedBytes: packs.reduce((s, p) => s + p.size, 0),
-      pendingUploads: this.ctx.index.openJobs().length,
+      // Puts in progress; a mount's commits ('change' jobs) are counted by their files in its queue.
+      pendingUploads: this.ctx.index.openJobs().filter((j) => j.kind !== 'change').length,
     };
   }
 

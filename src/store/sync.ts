@@ -44,37 +44,43 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
       const ref: ManifestRef = record.manifest;
       const manifest = await loadManifest(ctx, ref, record.archiveId);
       const packs = resolvePackLocators(manifest, ref, record.archiveId);
-      for (const [index, pack] of packs.entries()) {
-        if (ctx.index.getPack(pack.name)) continue;
-        const frames = manifest.frames.filter((f) => f[1] === index)
-          .map(([id, , offset, storedLength, plainLength, flags]) => ({ id: Buffer.from(id, 'hex'), offset, storedLength, plainLength, flags }));
-        ctx.index.recordPack({ id: pack.name, locator: pack.locator!, size: pack.size, archiveId: record.archiveId, jobId: null }, frames);
-      }
-      for (const p of ref.packs) {
-        if (!ctx.index.getPack(p.name)) ctx.index.recordPack({ id: p.name, locator: p.locator!, size: p.size, archiveId: record.archiveId, jobId: null }, []);
-      }
-      if (!known) {
-        releaseLotForV4(ctx, record.lot);
-        // Two machines that had not synced can both hand out a lot (on different days, so the
-        // ids differ): the index keeps lots unique, so the newcomer takes a free one here. The
-        // lot only orders archives and numbers new ones; the id stays the record's.
-        const lot = ctx.index.archiveWithLot(record.lot) ? ctx.index.unusedLot() : record.lot;
-        const created = Date.parse(record.createdAt);
-        ctx.index.insertArchive({ id: record.archiveId, lot, name: record.name, kind: 'v4', status: record.status, createdAt: created, updatedAt: Date.parse(record.updatedAt) || created });
-        result.added++;
-      } else {
-        result.updated++;
-      }
       const entries: EntryRow[] = manifest.entries.map((e) => ({
         path: e.path, type: e.type, size: e.size, mode: e.mode, mtimeMs: e.mtimeMs, sha256: e.sha256 ?? null, target: e.target ?? null,
         frameIds: (e.frames ?? []).map((i) => Buffer.from(manifest.frames[i]![0], 'hex').subarray(0, FRAME_ID_BYTES)),
       }));
-      ctx.index.commitGeneration({
-        archiveId: record.archiveId, generation: record.generation, createdAt: Date.parse(record.updatedAt) || Date.now(),
-        files: record.stats.files, bytes: record.stats.bytes, storedBytes: record.stats.storedBytes, manifestRef: JSON.stringify(ref),
-        dataPacks: packs.map((p) => p.name),
-        name: record.name, status: record.status, entries,
+      // From here to the commit, one write transaction: the index may have moved while the
+      // manifest was read (a mount here committing this archive's next generations), and a
+      // gc elsewhere must not see these packs recorded but not yet referenced.
+      const outcome = ctx.index.exclusive(() => {
+        known = ctx.index.getArchive(record.archiveId);
+        if (known && known.currentGeneration !== null && record.generation <= known.currentGeneration) return 'current';
+        for (const [index, pack] of packs.entries()) {
+          if (ctx.index.getPack(pack.name)) continue;
+          const frames = manifest.frames.filter((f) => f[1] === index)
+            .map(([id, , offset, storedLength, plainLength, flags]) => ({ id: Buffer.from(id, 'hex'), offset, storedLength, plainLength, flags }));
+          ctx.index.recordPack({ id: pack.name, locator: pack.locator!, size: pack.size, archiveId: record.archiveId, jobId: null }, frames);
+        }
+        for (const p of ref.packs) {
+          if (!ctx.index.getPack(p.name)) ctx.index.recordPack({ id: p.name, locator: p.locator!, size: p.size, archiveId: record.archiveId, jobId: null }, []);
+        }
+        if (!known) {
+          releaseLotForV4(ctx, record.lot);
+          // Two machines that had not synced can both hand out a lot (on different days, so the
+          // ids differ): the index keeps lots unique, so the newcomer takes a free one here. The
+          // lot only orders archives and numbers new ones; the id stays the record's.
+          const lot = ctx.index.archiveWithLot(record.lot) ? ctx.index.unusedLot() : record.lot;
+          const created = Date.parse(record.createdAt);
+          ctx.index.insertArchive({ id: record.archiveId, lot, name: record.name, kind: 'v4', status: record.status, createdAt: created, updatedAt: Date.parse(record.updatedAt) || created });
+        }
+        ctx.index.commitGeneration({
+          archiveId: record.archiveId, generation: record.generation, createdAt: Date.parse(record.updatedAt) || Date.now(),
+          files: record.stats.files, bytes: record.stats.bytes, storedBytes: record.stats.storedBytes, manifestRef: JSON.stringify(ref),
+          dataPacks: packs.map((p) => p.name),
+          name: record.name, status: record.status, entries,
+        });
+        return known ? 'updated' : 'added';
       });
+      if (outcome !== 'current') result[outcome]++;
     } catch (err) {
       result.rejected.push({ archiveId: published.archiveId, reason: (err as Error).message });
       ctx.notice(`ignoring the record of ${published.archiveId}: ${(err as Error).message}`);

@@ -158,5 +158,46 @@ describe('a store shared by machines with their own index', () => {
     expect(outcomes.map((o) => [o.archive, o.completed])).toEqual([[ids[1], true]]);
     expect(store.listArchives().map((a) => a.status)).toEqual(['failed', 'complete']);
   });
+
+  it('gc waits while any job is open, this process included (a !rm inside dos mount --bot)', async () => {
+    const t = await makeTestStore({ frameSize: FRAME });
+    const src = tempDir();
+    writeTree(src, { 'x.txt': 'x' });
+    const put = await t.store.put([src], { name: 'x' });
+    const job = t.store.ctx.index.openJob('change', put.id, {}); // the mount's commit, in flight
+    expect((await t.store.remove(put.id)).deferred).toBe(true);
+    t.store.ctx.index.setJobState(job, 'done');
+    expect((await t.store.gc()).deferred).toBe(false);
+  });
+
+  it('a sync never moves an archive back to a generation older than one committed while it read the manifest', async () => {
+    const { a, b, bIndexPath } = await twoMachines();
+    const src = tempDir();
+    writeTree(src, { 'one.txt': 'one' });
+    const put = await a.store.put([src], { name: 'x' });
+    await b.sync();
+    const change = (name: string) => {
+      writeTree(src, { [name]: name });
+      return [{ op: 'put-file' as const, path: name, source: join(src, name), mode: 0o644, mtimeMs: Date.now() }];
+    };
+    await a.store.applyChanges(put.id, change('two.txt')); // generation 2, published; B's index still at 1
+    // A sync on B's index reads that manifest; meanwhile a mount on the same index commits 2 and 3.
+    let armed = true;
+    class SlowManifest extends LocalBackend {
+      override async readPack(...args: Parameters<LocalBackend['readPack']>) {
+        if (armed) {
+          armed = false;
+          await b.applyChanges(put.id, change('three.txt'));
+          await b.applyChanges(put.id, change('four.txt'));
+        }
+        return super.readPack(...args);
+      }
+    }
+    const syncing = await openStore({ backend: new SlowManifest(a.storeDir, PACK), indexPath: bIndexPath, userKey: TEST_KEY, frameSize: FRAME });
+    await syncing.sync();
+    expect(armed).toBe(false);
+    expect(b.archive(put.id).currentGeneration).toBe(3);
+    expect(b.listTree(put.id).entries.map((e) => e.path).sort()).toEqual(['four.txt', 'one.txt', 'three.txt']);
+  });
 });
 

@@ -12,9 +12,13 @@ export function registerStatus(program: Command, config: () => Config): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       await withStore(config(), false, async (store) => {
-        const s = store.status();
-        // Files closed in a mount and not committed yet (any mount of this DOS_HOME, running or crashed).
-        const staged = new MountQueue(store.ctx.index.db).pendingFiles();
+        // One read transaction: a snapshot, so a commit landing between the two reads cannot
+        // make a file count in neither (or both).
+        const { s, staged } = store.ctx.index.db.transaction(() => ({
+          s: store.status(),
+          // Files closed in a mount and not committed yet (any mount of this DOS_HOME, running or crashed).
+          staged: new MountQueue(store.ctx.index.db).pendingFiles(),
+        }))();
         const mounts = runningMounts(config().home);
         const openFiles = mounts.reduce((n, m) => n + m.pending.openFiles, 0);
         const pendingUploads = s.pendingUploads + staged.files + openFiles;
