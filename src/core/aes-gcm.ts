@@ -39,6 +39,7 @@ export const nodeAesGcm: AesGcm = {
   name: `node:crypto (OpenSSL ${process.versions.openssl})`,
   native: false,
   sealInto(key, nonce, aad, plaintext, out) {
+    refusePartialOverlap(plaintext, out);
     // Buffer.copy would silently cut the tag short.
     if (out.length < plaintext.length + GCM_TAG_BYTES) throw new RangeError(`out must be at least ${plaintext.length + GCM_TAG_BYTES} bytes, not ${out.length}`);
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
@@ -64,6 +65,17 @@ export const nodeAesGcm: AesGcm = {
   },
 };
 
+/**
+ * Sealing in place means `out` starts exactly where the plaintext does. Shifted by a few bytes,
+ * both implementations read bytes they already overwrote and produce a frame that
+ * authenticates but holds other plaintext: refused, not left to chance.
+ */
+function refusePartialOverlap(plaintext: Uint8Array, out: Uint8Array): void {
+  if (plaintext.buffer !== out.buffer || plaintext.byteOffset === out.byteOffset) return;
+  const overlaps = out.byteOffset < plaintext.byteOffset + plaintext.length && plaintext.byteOffset < out.byteOffset + out.length;
+  if (overlaps) throw new RangeError('out must be the plaintext\'s own memory (in place) or not overlap it');
+}
+
 /** What native/aes-gcm/aes_gcm.c exports. */
 interface AesGcmAddon {
   seal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): void;
@@ -75,7 +87,10 @@ function wrapAddon(addon: AesGcmAddon): AesGcm {
   return {
     name: `libcrypto.so.3 (${addon.version()})`,
     native: true,
-    sealInto: (key, nonce, aad, plaintext, out) => addon.seal(key, nonce, aad, plaintext, out),
+    sealInto(key, nonce, aad, plaintext, out) {
+      refusePartialOverlap(plaintext, out);
+      addon.seal(key, nonce, aad, plaintext, out);
+    },
     open(key, nonce, aad, ciphertext, tag, inPlace = false) {
       const plaintext = inPlace ? ciphertext : Buffer.allocUnsafe(ciphertext.length);
       return addon.open(key, nonce, aad, ciphertext, tag, plaintext) ? plaintext : null;

@@ -48,6 +48,13 @@ describe.each(implementations.map((impl) => [impl.name, impl] as const))('AES-25
     expect(memory.equals(reference(plaintext))).toBe(true);
   });
 
+  it.each([1, 16, -16])('refuses to seal into memory shifted %i bytes from the plaintext (it would seal other bytes)', (shift) => {
+    const memory = randomBytes(4096 + 64);
+    const at = 32;
+    const plaintext = memory.subarray(at, at + 4096);
+    expect(() => impl.sealInto(key, nonce, aad, plaintext, memory.subarray(at + shift, at + shift + 4096 + 16))).toThrow(/in place\) or not overlap/);
+  });
+
   it('opens what the other implementation sealed', () => {
     const plaintext = randomBytes(100_000);
     for (const other of implementations) expect(open(impl, seal(other, plaintext))?.equals(plaintext)).toBe(true);
