@@ -1,6 +1,7 @@
 import { isDeadProcess } from './liveness.js';
 import type { ArchiveRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
+import { withArchiveLock } from './archive-lock.js';
 import { loadManifest, type ManifestRef } from './manifest-io.js';
 import { syncFromBackend } from './sync.js';
 
@@ -17,8 +18,12 @@ export interface GcResult {
 export async function removeArchive(ctx: StoreContext, archive: ArchiveRow): Promise<GcResult> {
   // An interrupted upload of this archive will not be resumed: its packs become collectable.
   for (const job of ctx.index.jobsOfArchive(archive.id)) if (job.state === 'abandoned') ctx.index.setJobState(job.id, 'cancelled');
-  await ctx.backend.deleteRecord(archive.id);
-  ctx.index.deleteArchive(archive.id);
+  // Under the archive's lock: a commit to it in flight elsewhere (a mount) finishes first, and
+  // cannot publish its record again after this removed it.
+  await withArchiveLock(ctx, archive.id, async () => {
+    await ctx.backend.deleteRecord(archive.id);
+    ctx.index.deleteArchive(archive.id);
+  });
   return collectGarbage(ctx);
 }
 

@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DosError, ErrorCodes } from '../core/errors.js';
 import { safeRelativeParts } from '../core/safe-path.js';
 import type { ArchiveRow, EntryRow } from '../index/store-index.js';
 import type { ProgressFn, StoreContext } from './context.js';
 import { publishGeneration, uploadFiles, type FileContent } from './generation.js';
 import { InputSource } from './input-source.js';
-import { isDeadProcess } from './liveness.js';
 import { PackWriter } from './pack-writer.js';
 import { requireReadable } from './resolve.js';
+import { withArchiveLock } from './archive-lock.js';
 import { lotOf } from '../core/archive-id.js';
 
 /**
@@ -35,7 +33,6 @@ export interface ApplyResult {
 
 const DEFAULT_DIR_MODE = 0o755;
 const DEFAULT_FILE_MODE = 0o644;
-const LOCK_WAIT_MS = 120_000;
 
 export interface ApplyOptions {
   onProgress?: ProgressFn;
@@ -117,21 +114,6 @@ function archiveOf(ctx: StoreContext, archiveId: string): ArchiveRow {
 
 function pathsOf(change: TreeChange): string[] {
   return change.op === 'rename' ? [change.from, change.to] : [change.path];
-}
-
-/** Holds the archive's generation lock across processes while `fn` runs. */
-async function withArchiveLock<T>(ctx: StoreContext, archiveId: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  const token = randomBytes(8).toString('hex');
-  while (!ctx.index.tryLockArchive(archiveId, token, isDeadProcess)) {
-    if (Date.now() > deadline) throw new DosError(ErrorCodes.BUSY, `another dos process has been changing ${archiveId} for over ${LOCK_WAIT_MS / 1000} s`, { archive: archiveId });
-    await sleep(25 + Math.random() * 50);
-  }
-  try {
-    return await fn();
-  } finally {
-    ctx.index.unlockArchive(archiveId, token);
-  }
 }
 
 function fail(errno: string, code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: string, path: string): never {
