@@ -159,7 +159,7 @@ export class StoreIndex {
       listPacks: db.prepare<[], { id: string; locator: string; size: number; archive_id: string | null; job_id: number | null }>('SELECT id, locator, size, archive_id, job_id FROM packs'),
       deletePack: db.prepare('DELETE FROM packs WHERE id = ?'),
       openJob: db.prepare('INSERT INTO journal(kind, archive_id, state, pid, host, payload, created_at, updated_at) VALUES (?, ?, \'open\', ?, ?, ?, ?, ?)'),
-      getLock: db.prepare<[string], { token: string; pid: number; host: string }>('SELECT token, pid, host FROM archive_locks WHERE archive_id = ?'),
+      getLock: db.prepare<[string], { token: string; pid: number; host: string; acquired_at: number }>('SELECT token, pid, host, acquired_at FROM archive_locks WHERE archive_id = ?'),
       putLock: db.prepare('INSERT OR REPLACE INTO archive_locks(archive_id, token, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)'),
       deleteLock: db.prepare('DELETE FROM archive_locks WHERE archive_id = ? AND token = ?'),
       claimJob: db.prepare("UPDATE journal SET state = 'open', pid = ?, host = ?, updated_at = ? WHERE id = ? AND state = 'abandoned'"),
@@ -369,10 +369,10 @@ export class StoreIndex {
    * Takes the lock on an archive's next generation for the holder `token`. Returns false while
    * another holder has it; a lock left by a dead process on this host is taken over.
    */
-  tryLockArchive(archiveId: string, token: string, isDead: (pid: number, host: string) => boolean): boolean {
+  tryLockArchive(archiveId: string, token: string, isDead: (pid: number, host: string, since: number) => boolean): boolean {
     return this.exclusive(() => {
       const holder = this.stmts.getLock.get(archiveId);
-      if (holder && holder.token !== token && !isDead(holder.pid, holder.host)) return false;
+      if (holder && holder.token !== token && !isDead(holder.pid, holder.host, holder.acquired_at)) return false;
       this.stmts.putLock.run(archiveId, token, process.pid, hostname(), Date.now());
       return true;
     });

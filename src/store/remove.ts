@@ -38,7 +38,8 @@ export function abandonDeadJobs(ctx: StoreContext): number {
   return ctx.index.exclusive(() => {
     let abandoned = 0;
     for (const job of ctx.index.openJobs()) {
-      if (!isDeadProcess(job.pid, job.host)) continue;
+      // updatedAt: when its owner created or claimed it (an open job is not otherwise updated).
+      if (!isDeadProcess(job.pid, job.host, job.updatedAt)) continue;
       ctx.index.setJobState(job.id, job.kind === 'put' ? 'abandoned' : 'cancelled');
       if (job.archiveId) {
         const archive = ctx.index.getArchive(job.archiveId);

@@ -124,7 +124,7 @@ export function pendingSeedUploads(ctx: StoreContext): string[] {
     if (archive.kind !== 'seed' || archive.status === 'complete') continue;
     const job = lastJob(ctx, archive.id);
     if (!job || job.state === 'done') continue;
-    if (job.state === 'open' && !isDeadProcess(job.pid, job.host)) continue; // still running elsewhere
+    if (job.state === 'open' && !isDeadProcess(job.pid, job.host, job.updatedAt)) continue; // still running elsewhere
     pending.push(archive.id);
   }
   return pending;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { isDosError } from '../../src/core/errors.js';
@@ -198,6 +199,22 @@ describe('a store shared by machines with their own index', () => {
     expect(armed).toBe(false);
     expect(b.archive(put.id).currentGeneration).toBe(3);
     expect(b.listTree(put.id).entries.map((e) => e.path).sort()).toEqual(['four.txt', 'one.txt', 'three.txt']);
+  });
+
+  it('a job and a lock left by an earlier process with this same pid (a restarted container) are taken over', async () => {
+    const t = await makeTestStore({ frameSize: FRAME });
+    const src = tempDir();
+    writeTree(src, { 'x.txt': 'x' });
+    const put = await t.store.put([src], { name: 'x' });
+    const db = t.store.ctx.index.db;
+    const longAgo = Date.now() - 3_600_000;
+    db.prepare("INSERT INTO journal(kind, archive_id, state, pid, host, payload, created_at, updated_at) VALUES ('change', ?, 'open', ?, ?, '{}', ?, ?)").run(put.id, process.pid, hostname(), longAgo, longAgo);
+    db.prepare('INSERT INTO archive_locks(archive_id, token, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)').run(put.id, 'left by the last run', process.pid, hostname(), longAgo);
+    // The lock is taken over at once (it would otherwise make every change wait, then fail BUSY)...
+    writeTree(src, { 'y.txt': 'y' });
+    await t.store.applyChanges(put.id, [{ op: 'put-file', path: 'y.txt', source: join(src, 'y.txt'), mode: 0o644, mtimeMs: Date.now() }]);
+    // ...and the job no longer holds gc back.
+    expect((await t.store.gc()).deferred).toBe(false);
   });
 });
 
