@@ -17,7 +17,9 @@ export function errnoOf(err: unknown): number {
 
 function toStat(a: Attr, uid: number, gid: number): FuseStat {
   const type = a.type === 'dir' ? S_IFDIR : a.type === 'symlink' ? S_IFLNK : S_IFREG;
-  const time = new Date(a.mtimeMs);
+  // fuse-native hands the kernel unsigned times: one before 1970 would show as a date in the
+  // far future. Shown as 1970 here; the archive keeps the real one.
+  const time = new Date(Math.max(0, a.mtimeMs));
   return {
     mode: type | (a.mode & 0o7777), uid, gid, size: a.size, nlink: 1, ino: a.ino,
     blksize: 4096, blocks: Math.ceil(a.size / 512), atime: time, mtime: time, ctime: time,

@@ -23,6 +23,21 @@ export function fuseTimesFixed(): boolean {
   }
 }
 
+/** The largest time a JavaScript Date holds (±100 million days around 1970). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * fuse-native hands times over as unsigned 64-bit milliseconds, so a time before 1970 (touch -d
+ * 1960-01-01) arrives wrapped, near 2^64, as a double that holds it only to about 2 s (fuse-native
+ * joins the two halves in JavaScript). Unwrapped to the negative time it is, in whole seconds:
+ * within 2 s of the time asked for, where it was stored as a date in the year 2446 before.
+ */
+function signedMs(unsigned: number): number {
+  if (unsigned <= MAX_DATE_MS) return unsigned;
+  const signed = Math.round((unsigned - 2 ** 64) / 1000) * 1000;
+  return signed >= -MAX_DATE_MS ? signed : 0;
+}
+
 /** UTIME_NOW's nanosecond code in whole milliseconds, as some setups hand it over (about 1073). */
 const SPECIAL_BELOW_MS = 2000;
 
@@ -33,6 +48,6 @@ const SPECIAL_BELOW_MS = 2000;
  * touch -d and Finder set both times to one value); a special code there means "now".
  */
 export function requestedMtime(atimeMs: number, mtimeArgument: number, fixed: boolean, now = Date.now()): number {
-  if (fixed) return mtimeArgument;
+  if (fixed) return signedMs(mtimeArgument);
   return atimeMs < SPECIAL_BELOW_MS ? now : atimeMs;
 }

@@ -201,6 +201,7 @@ async function writeAll(handle: import('node:fs/promises').FileHandle, data: Buf
 
 async function setAttributes(path: string, entry: EntryRow): Promise<void> {
   await chmod(path, entry.mode & 0o7777);
-  const seconds = entry.mtimeMs / 1000;
-  await utimes(path, seconds, seconds);
+  // A Date, not seconds: Node takes a negative number of seconds (a time before 1970) for "now".
+  const when = new Date(entry.mtimeMs);
+  await utimes(path, when, when);
 }

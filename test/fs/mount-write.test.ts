@@ -157,6 +157,22 @@ describe.skipIf(!hasFuse)('dos mount: writing', () => {
     check(again.path('box'));
   });
 
+  it('a modification time before 1970 is archived as such (within the 2 s fuse-native keeps of it), not as a date centuries away', async () => {
+    const { dos, mount } = makeHome({ DOS_MOUNT_BATCH_MS: '100' });
+    const m = await mount();
+    mkdirSync(m.path('old'));
+    writeFileSync(m.path('old', 'f.txt'), 'from the sixties');
+    const sixties = new Date('1960-01-01T00:00:00Z');
+    utimesSync(m.path('old', 'f.txt'), sixties, sixties);
+    await m.settled();
+    await m.stop();
+    const [entry] = JSON.parse((await dos(['ls', 'old', '--json'])).stdout) as Array<{ mtime: string }>;
+    expect(Math.abs(Date.parse(entry!.mtime) - sixties.getTime())).toBeLessThanOrEqual(2000);
+    const out = join(tempDir(), 'out');
+    expect((await dos(['get', 'old', out])).code).toBe(0);
+    expect(Math.abs(statSync(join(out, 'f.txt')).mtimeMs - sixties.getTime())).toBeLessThanOrEqual(2000);
+  });
+
   it('a full staging disk gives the writer ENOSPC, never a shorter file', async (ctx) => {
     const { dos, mount, home } = makeHome();
     const src = tempDir();

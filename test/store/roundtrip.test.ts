@@ -63,6 +63,9 @@ describe('put then get restores the tree byte for byte', () => {
     writeTree(src, { 'script.sh': '#!/bin/sh\necho hi\n', 'data.txt': 'x' });
     chmodSync(join(src, 'script.sh'), 0o755);
     utimesSync(join(src, 'data.txt'), 1_600_000_000, 1_600_000_000);
+    const sixties = new Date('1960-01-01T00:00:00Z'); // before 1970: Node reads a negative number of seconds as "now"
+    writeTree(src, { 'old.txt': 'o' });
+    utimesSync(join(src, 'old.txt'), sixties, sixties);
     symlinkSync('data.txt', join(src, 'link'));
     const put = await t.store.put([src]);
     const out = join(tempDir(), 'out');
@@ -70,6 +73,7 @@ describe('put then get restores the tree byte for byte', () => {
     expect(snapshot(out)).toEqual(snapshot(src));
     expect(statSync(join(out, 'script.sh')).mode & 0o777).toBe(0o755);
     expect(Math.round(statSync(join(out, 'data.txt')).mtimeMs)).toBe(1_600_000_000_000);
+    expect(statSync(join(out, 'old.txt')).mtime.toISOString()).toBe(sixties.toISOString());
   });
 
   it('restores one file, or one folder, on its own', async () => {

@@ -23,7 +23,7 @@ export function registerLs(program: Command, config: () => Config): void {
         }
         const { archive, entries } = await store.tree(target, opts.recursive);
         if (opts.json) {
-          return printJson(entries.map((e) => ({ path: e.path, type: e.type, size: e.size, mode: e.mode, mtime: new Date(e.mtimeMs).toISOString(), sha256: e.sha256 ?? undefined, target: e.target ?? undefined })));
+          return printJson(entries.map((e) => ({ path: e.path, type: e.type, size: e.size, mode: e.mode, mtime: isoOrNull(e.mtimeMs), sha256: e.sha256 ?? undefined, target: e.target ?? undefined })));
         }
         const rows = entries.map((e) => [
           e.type === 'dir' ? 'd' : e.type === 'symlink' ? 'l' : '-',
@@ -35,4 +35,10 @@ export function registerLs(program: Command, config: () => Config): void {
         else process.stdout.write(`${table(rows)}\n`);
       });
     });
+}
+
+/** An mtime as ISO text; null for one no date can hold (an older mount stored pre-1970 times wrapped). */
+function isoOrNull(ms: number): string | null {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
