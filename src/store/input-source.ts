@@ -6,7 +6,7 @@ import { allocFrameSlot, encodeBody, frameIdOf, type CompressionPolicy } from '.
 import type { KeySet } from '../core/keyring.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { FrameSealer } from './frame-sealer.js';
-import { scanInputs, type ScannedEntry } from './scan.js';
+import { scanInputs, unreadable, type ScannedEntry } from './scan.js';
 
 export interface Encoded {
   flags: number;
@@ -204,7 +204,7 @@ async function openScannedFile(path: string): Promise<FileHandle> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new DosError(ErrorCodes.NOT_FOUND, `${path} was removed while being archived`, { path }, { cause: err });
     if (code === 'ELOOP') throw new DosError(ErrorCodes.BAD_INPUT, `${path} was replaced by a symlink while being archived`, { path }, { cause: err });
-    throw new DosError(ErrorCodes.BAD_INPUT, `cannot read ${path}: ${code ?? (err as Error).message}`, { path }, { cause: err });
+    throw unreadable(path, err as NodeJS.ErrnoException);
   }
   if (!(await handle.stat()).isFile()) {
     await handle.close();

@@ -21,7 +21,7 @@ export async function sliceToSet(folder: string, outDir: string, options: { user
   const out = resolve(outDir);
   // Unlike the seed, never mix a new set into a folder that already holds something.
   if (existsSync(out) && readdirSync(out).length > 0) throw new DosError(ErrorCodes.EXISTS, `${outDir} is not empty; slice into a new or empty folder`, { path: out });
-  if (out === source || out.startsWith(`${source}/`)) throw new DosError(ErrorCodes.BAD_INPUT, 'the output folder cannot be inside the folder being sliced');
+  if (within(out, source)) throw new DosError(ErrorCodes.BAD_INPUT, 'the output folder cannot be inside the folder being sliced');
   const store = await initStore({ backend: new LocalBackend(out), indexPath: ':memory:', userKey: options.userKey, notice: options.notice });
   try {
     return await store.put([source], { name: options.name ?? basename(source), onProgress: options.onProgress });

@@ -103,6 +103,7 @@ function utf8Name(bytes: Buffer, where: string, what: string): string {
   return text;
 }
 
-function unreadable(path: string, err: NodeJS.ErrnoException): DosError {
+/** A file or folder the put cannot read: BAD_INPUT, naming it and the system's reason. */
+export function unreadable(path: string, err: NodeJS.ErrnoException): DosError {
   return new DosError(ErrorCodes.BAD_INPUT, `cannot read ${path}: ${err.code ?? err.message}`, { path, systemCode: err.code }, { cause: err });
 }

@@ -1,6 +1,6 @@
 import { decodeRecord } from '../core/archive-record.js';
 import { FRAME_ID_BYTES } from '../core/frame.js';
-import type { EntryRow } from '../index/store-index.js';
+import type { ArchiveRow, EntryRow } from '../index/store-index.js';
 import type { StoreContext } from './context.js';
 import { loadManifest, resolvePackLocators, type ManifestRef } from './manifest-io.js';
 import { releaseLotForV4, syncSeedArchives } from './seed-index.js';
@@ -40,7 +40,7 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
       }
       // The same generation, or an older one than this index committed (a listing read just
       // before another process here published): going back would lose that commit.
-      if (known && known.currentGeneration !== null && record.generation <= known.currentGeneration) continue;
+      if (hasGeneration(known, record.generation)) continue;
       const ref: ManifestRef = record.manifest;
       const manifest = await loadManifest(ctx, ref, record.archiveId);
       const packs = resolvePackLocators(manifest, ref, record.archiveId);
@@ -53,7 +53,7 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
       // gc elsewhere must not see these packs recorded but not yet referenced.
       const outcome = ctx.index.exclusive(() => {
         known = ctx.index.getArchive(record.archiveId);
-        if (known && known.currentGeneration !== null && record.generation <= known.currentGeneration) return 'current';
+        if (hasGeneration(known, record.generation)) return 'current';
         for (const [index, pack] of packs.entries()) {
           if (ctx.index.getPack(pack.name)) continue;
           const frames = manifest.frames.filter((f) => f[1] === index)
@@ -95,4 +95,9 @@ export async function syncFromBackend(ctx: StoreContext): Promise<SyncResult> {
     }
   }
   return result;
+}
+
+/** Whether the index already has `generation` of the archive, or a later one. */
+function hasGeneration(known: ArchiveRow | undefined, generation: number): boolean {
+  return known !== undefined && known.currentGeneration !== null && generation <= known.currentGeneration;
 }

@@ -67,7 +67,7 @@ export class KeyringPin {
    */
   private async findUnpinned(): Promise<APIMessage | null> {
     const me = await this.api.me();
-    const message = (await this.channelMessages()).find((m) => m.author?.id === me.id && (m.content ?? '').startsWith(KEYRING_MARKER));
+    const message = (await this.channelMessages()).find((m) => isKeyringBy(m, me.id));
     if (!message) return null;
     await this.api.raw('put', Routes.channelMessagesPin(this.channelId, message.id), {}).catch(() => {});
     return message;
@@ -77,7 +77,7 @@ export class KeyringPin {
   private async find(): Promise<APIMessage | null> {
     const me = await this.api.me();
     for (const m of await this.pins()) {
-      if (m.author?.id === me.id && (m.content ?? '').startsWith(KEYRING_MARKER)) return m;
+      if (isKeyringBy(m, me.id)) return m;
     }
     return null;
   }
@@ -100,4 +100,9 @@ export class KeyringPin {
       return this.api.get<APIMessage[]>(Routes.channelPins(this.channelId), { what: 'reading the pins of the archive channel' });
     }
   }
+}
+
+/** A keyring message the bot `botId` wrote (pins by anyone else are ignored, see KeyringPin). */
+function isKeyringBy(m: APIMessage, botId: string): boolean {
+  return m.author?.id === botId && (m.content ?? '').startsWith(KEYRING_MARKER);
 }

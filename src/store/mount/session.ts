@@ -195,8 +195,8 @@ export class MountSession {
     return { kind: 'reader', reader: this.reader(view.id, node.entry!) };
   }
 
-  /** Closes what a read-only source holds (see openForReading). */
-  private async closeReadSource(h: Handle): Promise<void> {
+  /** Lets go of what a handle holds: its descriptor, or its share of a working copy (the last one closes it). */
+  private async closeSource(h: Handle): Promise<void> {
     if (h.kind === 'fd') await h.fh.close();
     else if (h.kind === 'working' && --h.working.refs === 0) {
       await this.files.close(h.working);
@@ -223,10 +223,10 @@ export class MountSession {
       follow.content = contentKey(node);
       next.follow = follow;
       if (!this.handles.replace(fh, next)) {
-        await this.closeReadSource(next); // released meanwhile
+        await this.closeSource(next); // released meanwhile
         return next;
       }
-      await this.closeReadSource(h);
+      await this.closeSource(h);
       return next;
     })().finally(() => this.switching.delete(fh));
     this.switching.set(fh, switched);
@@ -296,17 +296,13 @@ export class MountSession {
 
   async release(fh: number): Promise<void> {
     const h = this.handles.take(fh);
-    if (!h || h.kind === 'reader') return;
-    if (h.kind === 'fd') return h.fh.close();
-    const w = h.working;
-    if (h.writable && --w.writers === 0 && w.refs > 1) {
+    if (!h) return;
+    if (h.kind === 'working' && h.writable && --h.working.writers === 0 && h.working.refs > 1) {
       // The last writer is gone while readers remain: queue it now (flush normally has).
-      await this.files.finish(w);
+      await this.files.finish(h.working);
       this.worker.fileClosed();
     }
-    if (--w.refs > 0) return;
-    await this.files.close(w);
-    this.worker.fileClosed();
+    await this.closeSource(h);
   }
 
   async ftruncate(fh: number, size: number): Promise<void> {
